@@ -1,0 +1,1 @@
+//! python-socketio (>= 5.14) message-queue wire format and broker clients.

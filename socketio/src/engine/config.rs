@@ -1,0 +1,105 @@
+//! Engine.IO server configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which origins may make cross-origin requests (and open WebSockets).
+#[derive(Clone, Default)]
+pub enum Cors {
+    /// Same origin only (scheme + `Host`, honouring `X-Forwarded-Proto`/`X-Forwarded-Host`):
+    /// python-socketio's default. A request with another `Origin` gets 400.
+    #[default]
+    SameOrigin,
+    /// Any origin (`Access-Control-Allow-Origin` echoes the request's origin).
+    Any,
+    /// Exactly these origins (`scheme://host[:port]`).
+    List(Vec<String>),
+    /// Origins for which the predicate returns true.
+    Predicate(Arc<dyn Fn(&str) -> bool + Send + Sync>),
+    /// No CORS handling at all: no headers added, no origin checked.
+    Disabled,
+}
+
+impl std::fmt::Debug for Cors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::SameOrigin => f.write_str("SameOrigin"),
+            Self::Any => f.write_str("Any"),
+            Self::List(l) => f.debug_tuple("List").field(l).finish(),
+            Self::Predicate(_) => f.write_str("Predicate(..)"),
+            Self::Disabled => f.write_str("Disabled"),
+        }
+    }
+}
+
+/// Sticky-session cookie set on the handshake response (`Set-Cookie: <name>=<sid>; ...`).
+#[derive(Debug, Clone)]
+pub struct Cookie {
+    /// Cookie name (`io` in Node).
+    pub name: String,
+    /// `Path` attribute (`/` by default).
+    pub path: String,
+    /// `HttpOnly` attribute.
+    pub http_only: bool,
+    /// `SameSite` attribute value (`Lax` by default).
+    pub same_site: Option<String>,
+}
+
+impl Default for Cookie {
+    fn default() -> Self {
+        Self { name: "io".into(), path: "/".into(), http_only: true, same_site: Some("Lax".into()) }
+    }
+}
+
+/// Engine.IO configuration. Every limit has a default and can be changed.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Interval between server pings (`pingInterval`). Default 25 s.
+    pub ping_interval: Duration,
+    /// How long to wait for a pong after a ping (`pingTimeout`). Default 20 s.
+    pub ping_timeout: Duration,
+    /// Largest polling POST body and largest WebSocket message, in bytes (`maxPayload`).
+    /// Default 1,000,000.
+    pub max_payload: usize,
+    /// How long a polling -> WebSocket upgrade may take. Default 10 s.
+    pub upgrade_timeout: Duration,
+    /// Allow HTTP long-polling. Default true.
+    pub polling: bool,
+    /// Allow WebSocket. Default true.
+    pub websocket: bool,
+    /// Offer the upgrade to WebSocket in polling handshakes. Default true.
+    pub allow_upgrades: bool,
+    /// Sticky-session cookie; `None` (default) sets none.
+    pub cookie: Option<Cookie>,
+    /// Cross-origin policy. Default [`Cors::SameOrigin`].
+    pub cors: Cors,
+    /// Send `Access-Control-Allow-Credentials: true`. Default true.
+    pub cors_credentials: bool,
+    /// Compress polling responses at least this large (gzip or deflate, from
+    /// `Accept-Encoding`); `None` disables compression. Default `Some(1024)`.
+    pub compression_threshold: Option<usize>,
+    /// Most frames queued for one connection before it is closed as too slow. Default 1024.
+    pub max_buffered_frames: usize,
+    /// Read buffer size of each WebSocket, in bytes. Default 4096.
+    pub ws_read_buffer: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_secs(25),
+            ping_timeout: Duration::from_secs(20),
+            max_payload: 1_000_000,
+            upgrade_timeout: Duration::from_secs(10),
+            polling: true,
+            websocket: true,
+            allow_upgrades: true,
+            cookie: None,
+            cors: Cors::default(),
+            cors_credentials: true,
+            compression_threshold: Some(1024),
+            max_buffered_frames: 1024,
+            ws_read_buffer: 4096,
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Engine.IO v4 server: handshake, HTTP long-polling, WebSocket, the polling -> WebSocket
+//! upgrade, heartbeat, and the HTTP error contract of the reference server.
+//!
+//! The engine knows nothing of Socket.IO. It hands every message of a connection, in order, to
+//! an [`EngineHandler`], and sends whatever [`Frame`]s the layer above pushes into the
+//! connection's bounded outgoing queue. It can be used alone (see the `/engine.io/` echo server
+//! of `examples/testbed`).
+
+mod config;
+pub use config::{Cookie, Cors, EngineConfig};
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+/// One message received from a client (Engine.IO packet type `4`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A text message, without the leading `4`.
+    Text(String),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+/// One packet to send, already in wire form.
+///
+/// `Text` holds a whole Engine.IO text packet **including its type digit** (`b"4hello"`,
+/// `b"42[\"ev\"]"`, `b"2"`), valid UTF-8. `Binary` holds the data of a binary message. Over
+/// WebSocket each frame is one WebSocket message, as is; over polling, frames are joined with
+/// `\x1e` and binary ones are written `b<base64>`. Cloning a frame is cheap: a broadcast
+/// shares one `Bytes` among all recipients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A complete text packet, type digit first.
+    Text(Bytes),
+    /// The data of a binary message.
+    Binary(Bytes),
+}
+
+/// Why an Engine.IO connection closed. The `Display` text is the reference server's reason
+/// string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// The client sent a close packet (`1`) or closed the WebSocket cleanly.
+    TransportClose,
+    /// The transport failed: I/O error, protocol violation, message over `maxPayload`.
+    TransportError,
+    /// No pong within `pingTimeout`.
+    PingTimeout,
+    /// The client sent something that does not parse.
+    ParseError,
+    /// The server closed the connection ([`EngineConn::close`]).
+    ForcedClose,
+    /// The client could not keep up: its outgoing queue was full.
+    SendBufferFull,
+    /// The server is shutting down.
+    ServerShuttingDown,
+}
+
+impl std::fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::TransportClose => "transport close",
+            Self::TransportError => "transport error",
+            Self::PingTimeout => "ping timeout",
+            Self::ParseError => "parse error",
+            Self::ForcedClose => "forced close",
+            Self::SendBufferFull => "send buffer full",
+            Self::ServerShuttingDown => "server shutting down",
+        })
+    }
+}
+
+/// Transport of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    Websocket,
+}
+
+impl Transport {
+    /// `"polling"` or `"websocket"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Polling => "polling",
+            Self::Websocket => "websocket",
+        }
+    }
+}
+
+/// What the server knew of the HTTP request that opened a connection (python-socketio's
+/// `environ`, Node's `handshake`).
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    /// Request URI (path and query).
+    pub uri: http::Uri,
+    /// Request headers.
+    pub headers: http::HeaderMap,
+    /// Peer address, when the server was started with connect info.
+    pub remote_addr: Option<std::net::SocketAddr>,
+}
+
+impl RequestInfo {
+    /// The value of one query parameter, percent-decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let q = self.uri.query()?;
+        form_pairs(q).find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    q.split('&').filter(|s| !s.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k), percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                if let Some(v) = hex {
+                    out.push(v);
+                    i += 2;
+                } else {
+                    out.push(b'%');
+                }
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Error from [`EngineConn::send`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// The connection is closed.
+    Closed,
+    /// The outgoing queue is full; the engine closes the connection with
+    /// [`CloseReason::SendBufferFull`].
+    Full,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Closed => "connection closed",
+            Self::Full => "send buffer full",
+        })
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// The layer above the engine (Socket.IO, or an application using Engine.IO alone).
+///
+/// Callbacks for one connection are never concurrent and arrive in order: `on_open`, then
+/// `on_message` for every message, then `on_close` exactly once. They are synchronous and must
+/// not block: start a task for slow work.
+pub trait EngineHandler: Send + Sync + 'static {
+    /// Per-connection state, created by `on_open` and handed back (mutably) on every callback.
+    type State: Send + 'static;
+
+    /// A connection completed its handshake.
+    fn on_open(&self, conn: &EngineConn) -> Self::State;
+
+    /// A message arrived.
+    fn on_message(&self, state: &mut Self::State, conn: &EngineConn, msg: Message);
+
+    /// The connection closed; called once, after which the state is dropped.
+    fn on_close(&self, state: &mut Self::State, conn: &EngineConn, reason: CloseReason);
+}
+
+/// A cheap, cloneable handle to one Engine.IO connection.
+#[derive(Clone)]
+pub struct EngineConn {
+    #[allow(dead_code)]
+    inner: Arc<()>,
+}
+
+impl std::fmt::Debug for EngineConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConn").field("sid", &self.sid()).finish()
+    }
+}
+
+impl EngineConn {
+    /// The Engine.IO session id.
+    pub fn sid(&self) -> &str {
+        todo!("engine helper")
+    }
+
+    /// The current transport.
+    pub fn transport(&self) -> Transport {
+        todo!("engine helper")
+    }
+
+    /// The HTTP request that opened the connection.
+    pub fn request(&self) -> &RequestInfo {
+        todo!("engine helper")
+    }
+
+    /// Queue a frame. Never blocks and never waits: a full queue closes the connection with
+    /// [`CloseReason::SendBufferFull`] and returns [`SendError::Full`].
+    pub fn send(&self, frame: Frame) -> Result<(), SendError> {
+        let _ = frame;
+        todo!("engine helper")
+    }
+
+    /// Queue several frames atomically (a packet and its attachments): all or nothing.
+    pub fn send_many(&self, frames: &[Frame]) -> Result<(), SendError> {
+        let _ = frames;
+        todo!("engine helper")
+    }
+
+    /// Close the connection: flush what is queued (best effort), then close with `reason`.
+    pub fn close(&self, reason: CloseReason) {
+        let _ = reason;
+        todo!("engine helper")
+    }
+
+    /// True once the connection is closed or closing.
+    pub fn is_closed(&self) -> bool {
+        todo!("engine helper")
+    }
+}

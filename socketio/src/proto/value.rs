@@ -1,0 +1,1 @@
+//! [`Value`]: a dynamically typed argument, JSON plus binary.

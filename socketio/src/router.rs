@@ -1,0 +1,1 @@
+//! axum integration: the Socket.IO endpoint, static files, and fallback to the user's routes.

@@ -1,0 +1,1 @@
+//! The Socket.IO server: namespaces, sockets, rooms, acks, emit operators, sessions.
