@@ -1,7 +1,18 @@
-//! A Socket.IO v5 / Engine.IO v4 server for tokio and axum.
+#![doc = include_str!("../../README.md")]
 
 pub mod adapter;
 pub mod engine;
 pub mod proto;
 pub mod router;
 pub mod server;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use proto::sio::Args;
+pub use proto::value::Value;
+pub use server::{
+    AckError, AckFuture, AckResponse, AckSender, BroadcastOperator, BuildError, CallError,
+    ConnectError, DisconnectReason, EmitError, Event, EventName, Handshake, Namespace,
+    NamespaceClass, Rest, ServerConfig, Socket, SocketIo, SocketIoBuilder, State,
+};

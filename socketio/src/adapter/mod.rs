@@ -3,3 +3,12 @@
 //! python-socketio's message-queue format so Rust and Python servers can share one channel.
 
 pub mod pubsub;
+
+use crate::server::BroadcastOperator;
+use crate::proto::sio::Encoded;
+
+/// A cluster manager: told about every cluster-visible operation the local server performs.
+pub trait Manager: Send + Sync + 'static {
+    /// An emit was delivered to local sockets; publish it to the other servers.
+    fn publish_emit(&self, op: &BroadcastOperator, event: &str, packet: &Encoded);
+}

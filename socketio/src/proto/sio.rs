@@ -119,6 +119,17 @@ impl Args {
         todo!("proto helper")
     }
 
+    /// TEMPORARY STUB (lead): replaced by the proto branch.
+    pub fn from_json_array(json: String, attachments: Vec<Bytes>) -> Result<Args, DecodeError> {
+        let _ = (json, attachments);
+        todo!()
+    }
+
+    /// TEMPORARY STUB (lead): replaced by the proto branch.
+    pub fn to_json_array(&self) -> String {
+        todo!()
+    }
+
     /// Build arguments by serializing a value with the top-level rule of [`crate::proto::binary`]
     /// (a tuple is several arguments, `()` none, anything else one).
     pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Args, serde_json::Error> {

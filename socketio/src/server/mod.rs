@@ -1,1 +1,32 @@
 //! The Socket.IO server: namespaces, sockets, rooms, acks, emit operators, sessions.
+//!
+//! Concurrency model: the events of one client's socket are handled **in order**: the next
+//! handler starts when the previous one finished. A handler that finishes without waiting
+//! runs inline on the connection's task (no task is spawned); one that awaits continues on
+//! a task of its own, so a slow handler delays only the socket it belongs to, never other
+//! clients, nor the heartbeat of its own connection. Set
+//! [`ServerConfig::concurrent_handlers`] to run them concurrently instead (python-socketio's
+//! `async_handlers=True`). At most [`ServerConfig::max_queued_events`] events wait behind a
+//! slow handler; past that the connection is closed.
+
+pub(crate) mod class;
+pub(crate) mod client;
+pub(crate) mod emit;
+pub(crate) mod handler;
+pub(crate) mod io;
+pub(crate) mod ns;
+pub(crate) mod socket;
+pub(crate) mod types;
+
+pub use class::{BuildError, ClassRegistrar, NamespaceClass, Registration};
+pub use emit::BroadcastOperator;
+pub use handler::{
+    ConnectHandler, DisconnectHandler, EventHandler, FromConnectParam, FromDisconnectParam,
+    FromEventParam, IntoAck, IntoConnectResult,
+};
+pub use io::{ServerConfig, SocketIo, SocketIoBuilder};
+pub use ns::Namespace;
+pub use socket::{AckFuture, AckResponse, AckSender, CallError, EmitError, Socket};
+pub use types::{
+    AckError, ConnectError, DisconnectReason, Event, EventName, Handshake, Rest, State,
+};

@@ -1,0 +1,118 @@
+//! The test-bed behaviour (`../shared/reference/testbed.md`), identical in every namespace.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use socketio::{Args, ConnectError, Handshake, Namespace, Socket, SocketIo, Value};
+
+#[derive(Deserialize)]
+struct RoomArg {
+    room: String,
+}
+
+#[derive(Deserialize)]
+struct ToRoom {
+    room: String,
+    event: String,
+    data: Value,
+}
+
+#[derive(Deserialize)]
+struct Broadcast {
+    event: String,
+    data: Value,
+}
+
+#[derive(Deserialize)]
+struct SidArg {
+    sid: String,
+}
+
+#[derive(Deserialize)]
+struct CallSid {
+    sid: String,
+    data: Value,
+}
+
+/// Register the namespaces `/`, `/custom` and `/chat` with their handlers.
+pub fn register(io: &SocketIo) {
+    for path in ["/", "/custom"] {
+        let ns = io.of(path);
+        ns.on_connect(async |socket: Socket, hs: Handshake| {
+            // Echo the auth payload verbatim (key order kept), `{}` when absent.
+            match RawValue::from_string(hs.auth_json().to_owned()) {
+                Ok(raw) => socket.emit("auth", &raw).ok(),
+                Err(_) => socket.emit("auth", &serde_json::json!({})).ok(),
+            };
+        });
+        events(&ns);
+    }
+    let chat = io.of("/chat");
+    chat.on_connect(async |socket: Socket, hs: Handshake| {
+        let ok = hs
+            .auth::<serde_json::Value>()
+            .ok()
+            .and_then(|a| a.get("token").and_then(|t| t.as_str().map(|t| t == "secret")))
+            .unwrap_or(false);
+        if !ok {
+            return Err(ConnectError::new("unauthorized")
+                .with_data(serde_json::json!({"reason": "bad token"})));
+        }
+        socket.emit("welcome", &serde_json::json!({"sid": socket.id()})).ok();
+        Ok(())
+    });
+    events(&chat);
+}
+
+fn events(ns: &Namespace) {
+    ns.on("echo", async |args: Args| args);
+    ns.on("message-with-ack", async |args: Args| args);
+    ns.on("message", async |socket: Socket, args: Args| {
+        socket.emit("message-back", &args).ok();
+    });
+    ns.on("join", async |socket: Socket, arg: RoomArg| {
+        socket.join(arg.room);
+        true
+    });
+    ns.on("leave", async |socket: Socket, arg: RoomArg| {
+        socket.leave(&arg.room);
+        true
+    });
+    ns.on("to_room", async |socket: Socket, arg: ToRoom| {
+        socket.to(arg.room).emit(&arg.event, &arg.data).ok();
+        true
+    });
+    ns.on("broadcast", async |socket: Socket, arg: Broadcast| {
+        socket.io().of(socket.ns()).emit(&arg.event, &arg.data).ok();
+        true
+    });
+    ns.on("request_callback", async |socket: Socket, args: Args| {
+        if let Ok(answer) = socket.emit_with_ack("ask", &args) {
+            tokio::spawn(async move {
+                if let Ok(reply) = answer.await {
+                    socket.emit("answer", reply.args()).ok();
+                }
+            });
+        }
+    });
+    ns.on("disconnect_me", async |socket: Socket| {
+        socket.disconnect();
+    });
+    ns.on("disconnect_sid", async |socket: Socket, arg: SidArg| {
+        socket.io().of(socket.ns()).disconnect(&arg.sid);
+        true
+    });
+    ns.on("call_sid", async |socket: Socket, arg: CallSid| -> Args {
+        let Some(target) = socket.io().of(socket.ns()).socket(&arg.sid) else {
+            return Args::default();
+        };
+        let Ok(answer) = target.emit_with_ack("ask", &arg.data) else {
+            return Args::default();
+        };
+        match tokio::time::timeout(Duration::from_secs(5), answer).await {
+            Ok(Ok(reply)) => reply.0,
+            _ => Args::default(),
+        }
+    });
+}

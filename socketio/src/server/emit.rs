@@ -1,0 +1,97 @@
+//! Emit operators: target rooms and sids, exclude sids, and send one encoded packet to all.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use smallvec::SmallVec;
+
+use super::EmitError;
+use super::ns::NsInner;
+use super::socket::{Room, Sid};
+use crate::engine::Frame;
+use crate::proto::sio;
+
+/// Selects recipients in one namespace and emits to them. The packet is encoded once and its
+/// bytes are shared by every recipient.
+///
+/// ```no_run
+/// # fn f(io: socketio::SocketIo, sender: &str) {
+/// io.of("/chat").to("room1").to("room2").skip_sid(sender).emit("news", &"hello").ok();
+/// # }
+/// ```
+#[derive(Clone)]
+#[must_use = "an operator does nothing until `emit` is called"]
+pub struct BroadcastOperator {
+    pub(crate) ns: Arc<NsInner>,
+    pub(crate) rooms: SmallVec<[Room; 1]>,
+    pub(crate) skip: SmallVec<[Sid; 1]>,
+    pub(crate) local: bool,
+}
+
+impl std::fmt::Debug for BroadcastOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BroadcastOperator")
+            .field("ns", &self.ns.path)
+            .field("rooms", &self.rooms)
+            .field("skip", &self.skip)
+            .field("local", &self.local)
+            .finish()
+    }
+}
+
+impl BroadcastOperator {
+    pub(crate) fn new(ns: Arc<NsInner>) -> Self {
+        Self { ns, rooms: SmallVec::new(), skip: SmallVec::new(), local: false }
+    }
+
+    /// Add a room (or a sid: every sid is a room of its own) to the recipients.
+    pub fn to(mut self, room: impl Into<String>) -> Self {
+        self.rooms.push(Arc::from(room.into()));
+        self
+    }
+
+    /// Add several rooms.
+    pub fn to_rooms<I: IntoIterator<Item = S>, S: Into<String>>(mut self, rooms: I) -> Self {
+        self.rooms.extend(rooms.into_iter().map(|r| Arc::from(r.into())));
+        self
+    }
+
+    /// Exclude a socket (python's `skip_sid`); call again to exclude more.
+    pub fn skip_sid(mut self, sid: impl Into<String>) -> Self {
+        self.skip.push(Arc::from(sid.into()));
+        self
+    }
+
+    /// Keep this emit on this server even when a message-queue manager is configured
+    /// (python's `ignore_queue=True`, Node's `local`).
+    pub fn local(mut self) -> Self {
+        self.local = true;
+        self
+    }
+
+    /// Emit `event` with `data` (argument rule as [`Socket::emit`](super::Socket::emit)).
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        let enc = sio::encode_event(&self.ns.path, event, None, data)
+            .map_err(|e| EmitError::Serialize(e.to_string()))?;
+        self.deliver(&enc);
+        if !self.local {
+            self.ns.io_inner().publish_emit(self, event, &enc);
+        }
+        Ok(())
+    }
+
+    /// Emit the `message` event.
+    pub fn send<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), EmitError> {
+        self.emit("message", data)
+    }
+
+    /// Deliver an encoded packet to the local recipients.
+    pub(crate) fn deliver(&self, enc: &sio::Encoded) {
+        let mut frames: SmallVec<[Frame; 2]> = SmallVec::with_capacity(1 + enc.attachments.len());
+        frames.push(Frame::Text(enc.text.clone()));
+        frames.extend(enc.attachments.iter().cloned().map(Frame::Binary));
+        for s in self.ns.targets(&self.rooms, &self.skip) {
+            let _ = s.send_frames(&frames);
+        }
+    }
+}

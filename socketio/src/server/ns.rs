@@ -1,0 +1,359 @@
+//! Namespaces: handler tables, the sockets connected to them, and their rooms.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+
+use serde::Serialize;
+
+use super::handler::{
+    self, ConnectHandler, DisconnectHandler, ErasedConnect, ErasedDisconnect, ErasedEvent,
+    EventHandler,
+};
+use super::io::{IoInner, ServerConfig};
+use super::socket::{Room, Sid, Socket, lock};
+use super::{BroadcastOperator, EmitError, SocketIo};
+
+pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Where a handler was registered from (class handlers carry the `#[on]` method's location).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Location {
+    pub(crate) file: &'static str,
+    pub(crate) line: u32,
+}
+
+/// One level of handlers: function-style or class-based.
+#[derive(Default, Clone)]
+pub(crate) struct HandlerSet {
+    pub(crate) events: HashMap<Arc<str>, ErasedEvent>,
+    pub(crate) any: Option<ErasedEvent>,
+    pub(crate) connect: Option<ErasedConnect>,
+    pub(crate) disconnect: Option<ErasedDisconnect>,
+}
+
+/// Handlers of a namespace: function handlers win over class (`#[namespace]`) handlers, as in
+/// python-socketio.
+#[derive(Default, Clone)]
+pub(crate) struct Handlers {
+    pub(crate) func: HandlerSet,
+    pub(crate) class: HandlerSet,
+    /// Which class registered here, for collision messages.
+    pub(crate) class_owner: Option<(&'static str, Location)>,
+}
+
+impl Handlers {
+    pub(crate) fn event(&self, name: &str) -> Option<ErasedEvent> {
+        self.func
+            .events
+            .get(name)
+            .or(self.func.any.as_ref())
+            .or_else(|| self.class.events.get(name))
+            .or(self.class.any.as_ref())
+            .cloned()
+    }
+
+    fn is_empty(&self) -> bool {
+        let e = |s: &HandlerSet| {
+            s.events.is_empty() && s.any.is_none() && s.connect.is_none() && s.disconnect.is_none()
+        };
+        e(&self.func) && e(&self.class)
+    }
+}
+
+pub(crate) struct NsInner {
+    pub(crate) path: Arc<str>,
+    io: Weak<IoInner>,
+    /// Shared with the `*` namespace when this one was created dynamically.
+    pub(crate) handlers: Arc<RwLock<Handlers>>,
+    pub(crate) sockets: RwLock<HashMap<Sid, Socket>>,
+    pub(crate) rooms: RwLock<HashMap<Room, HashSet<Sid>>>,
+}
+
+impl NsInner {
+    pub(crate) fn new(path: Arc<str>, io: Weak<IoInner>, handlers: Arc<RwLock<Handlers>>) -> Arc<Self> {
+        Arc::new(Self {
+            path,
+            io,
+            handlers,
+            sockets: RwLock::new(HashMap::new()),
+            rooms: RwLock::new(HashMap::new()),
+        })
+    }
+
+    pub(crate) fn io_inner(&self) -> Arc<IoInner> {
+        // The server owns its namespaces; a namespace outliving it is a bug in this crate.
+        match self.io.upgrade() {
+            Some(io) => io,
+            None => IoInner::detached(),
+        }
+    }
+
+    pub(crate) fn io(&self) -> SocketIo {
+        SocketIo { inner: self.io_inner() }
+    }
+
+    pub(crate) fn config(&self) -> ServerConfig {
+        self.io_inner().config.clone()
+    }
+
+    pub(crate) fn connect_handler(&self) -> Option<ErasedConnect> {
+        let h = read(&self.handlers);
+        h.func.connect.clone().or_else(|| h.class.connect.clone())
+    }
+
+    pub(crate) fn disconnect_handler(&self) -> Option<ErasedDisconnect> {
+        let h = read(&self.handlers);
+        h.func.disconnect.clone().or_else(|| h.class.disconnect.clone())
+    }
+
+    pub(crate) fn has_handlers(&self) -> bool {
+        !read(&self.handlers).is_empty()
+    }
+
+    pub(crate) fn add_socket(&self, s: &Socket) {
+        write(&self.sockets).insert(s.sid().clone(), s.clone());
+    }
+
+    pub(crate) fn remove_socket(&self, s: &Socket) {
+        let mut map = write(&self.sockets);
+        if map.get(s.sid()).is_some_and(|cur| cur == s) {
+            map.remove(s.sid());
+        }
+    }
+
+    pub(crate) fn get_socket(&self, sid: &str) -> Option<Socket> {
+        read(&self.sockets).get(sid).cloned()
+    }
+
+    pub(crate) fn enter_room(&self, s: &Socket, room: Room) {
+        if s.is_closed() {
+            return;
+        }
+        let inserted = write(&self.rooms).entry(room.clone()).or_default().insert(s.sid().clone());
+        if inserted {
+            let mut mine = lock(&s.0.rooms);
+            if !mine.contains(&room) {
+                mine.push(room);
+            }
+        }
+    }
+
+    pub(crate) fn leave_room(&self, s: &Socket, room: &str) {
+        {
+            let mut rooms = write(&self.rooms);
+            if let Some(set) = rooms.get_mut(room) {
+                set.remove(s.sid());
+                if set.is_empty() {
+                    rooms.remove(room);
+                }
+            }
+        }
+        lock(&s.0.rooms).retain(|r| &**r != room);
+    }
+
+    pub(crate) fn leave_all(&self, s: &Socket) {
+        let mine = std::mem::take(&mut *lock(&s.0.rooms));
+        if mine.is_empty() {
+            return;
+        }
+        let mut rooms = write(&self.rooms);
+        for room in mine {
+            if let Some(set) = rooms.get_mut(&room) {
+                set.remove(s.sid());
+                if set.is_empty() {
+                    rooms.remove(&room);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn close_room(&self, room: &str) {
+        let members = write(&self.rooms).remove(room);
+        let Some(members) = members else { return };
+        let sockets = read(&self.sockets);
+        for sid in members {
+            if let Some(s) = sockets.get(&sid) {
+                lock(&s.0.rooms).retain(|r| &**r != room);
+            }
+        }
+    }
+
+    /// Sockets targeted by an emit to `rooms` (all when empty) except `skip`, collected
+    /// first so no lock is held while sending.
+    pub(crate) fn targets(&self, rooms: &[Room], skip: &[Sid]) -> Vec<Socket> {
+        let sockets = read(&self.sockets);
+        let skip_it = |sid: &str| skip.iter().any(|s| &**s == sid);
+        if rooms.is_empty() {
+            return sockets
+                .iter()
+                .filter(|(sid, _)| !skip_it(sid))
+                .map(|(_, s)| s.clone())
+                .collect();
+        }
+        let room_map = read(&self.rooms);
+        let mut out = Vec::new();
+        let mut seen: Option<HashSet<Sid>> = (rooms.len() > 1).then(HashSet::new);
+        for room in rooms {
+            let mut push = |sid: &Sid| {
+                if skip_it(sid) {
+                    return;
+                }
+                if let Some(seen) = seen.as_mut() {
+                    if !seen.insert(sid.clone()) {
+                        return;
+                    }
+                }
+                if let Some(s) = sockets.get(sid) {
+                    out.push(s.clone());
+                }
+            };
+            match room_map.get(room) {
+                Some(members) => members.iter().for_each(&mut push),
+                // Every sid is also a room of its own.
+                None => {
+                    if let Some((sid, _)) = sockets.get_key_value(&**room) {
+                        push(sid);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A namespace of the server: register handlers on it, emit to it, manage its rooms.
+///
+/// ```no_run
+/// # async fn f(io: socketio::SocketIo) {
+/// let chat = io.of("/chat");
+/// chat.on("message", async |socket: socketio::Socket, text: String| {
+///     socket.to("lobby").emit("message", &text).ok();
+/// });
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Namespace(pub(crate) Arc<NsInner>);
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Namespace").field(&self.path()).finish()
+    }
+}
+
+impl Namespace {
+    /// The namespace path.
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+
+    /// Handle `event`. Replaces a previous function handler for the same event.
+    pub fn on<H: EventHandler<M>, M>(&self, event: impl Into<String>, handler: H) -> &Self {
+        let name: Arc<str> = Arc::from(event.into());
+        write(&self.0.handlers).func.events.insert(name, handler::erase_event(handler));
+        self
+    }
+
+    /// Handle every event that has no handler of its own (python's `'*'`). Take an
+    /// [`EventName`](super::EventName) parameter to learn which event it was.
+    pub fn on_any<H: EventHandler<M>, M>(&self, handler: H) -> &Self {
+        write(&self.0.handlers).func.any = Some(handler::erase_event(handler));
+        self
+    }
+
+    /// Handle connections: may inspect the [`Handshake`](super::Handshake) and the auth
+    /// payload, and reject by returning `false` or `Err(ConnectError)`.
+    pub fn on_connect<H: ConnectHandler<M>, M>(&self, handler: H) -> &Self {
+        write(&self.0.handlers).func.connect = Some(handler::erase_connect(handler));
+        self
+    }
+
+    /// Handle disconnections; the socket's rooms are still readable while it runs.
+    pub fn on_disconnect<H: DisconnectHandler<M>, M>(&self, handler: H) -> &Self {
+        write(&self.0.handlers).func.disconnect = Some(handler::erase_disconnect(handler));
+        self
+    }
+
+    /// Emit to every socket of the namespace.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        BroadcastOperator::new(self.0.clone()).emit(event, data)
+    }
+
+    /// Emit the `message` event to every socket of the namespace.
+    pub fn send<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), EmitError> {
+        self.emit("message", data)
+    }
+
+    /// Target a room (or a sid); chain `.to()` for more rooms and `.skip_sid()` to exclude.
+    pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.clone()).to(room)
+    }
+
+    /// Target every socket except `sid` (chainable).
+    pub fn skip_sid(&self, sid: impl Into<String>) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.clone()).skip_sid(sid)
+    }
+
+    /// A connected socket by sid.
+    pub fn socket(&self, sid: &str) -> Option<Socket> {
+        self.0.get_socket(sid)
+    }
+
+    /// Every connected socket of this namespace (on this server).
+    pub fn sockets(&self) -> Vec<Socket> {
+        read(&self.0.sockets).values().cloned().collect()
+    }
+
+    /// Add the socket `sid` to `room` (python's `enter_room`). Returns false for an unknown sid.
+    pub fn enter_room(&self, sid: &str, room: impl Into<String>) -> bool {
+        match self.0.get_socket(sid) {
+            Some(s) => {
+                self.0.enter_room(&s, Arc::from(room.into()));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remove the socket `sid` from `room` (python's `leave_room`).
+    pub fn leave_room(&self, sid: &str, room: &str) -> bool {
+        match self.0.get_socket(sid) {
+            Some(s) => {
+                self.0.leave_room(&s, room);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remove every socket from `room`.
+    pub fn close_room(&self, room: &str) {
+        self.0.close_room(room);
+    }
+
+    /// The rooms of socket `sid`, its own sid room first; `None` for an unknown sid.
+    pub fn rooms(&self, sid: &str) -> Option<Vec<String>> {
+        self.0.get_socket(sid).map(|s| s.rooms())
+    }
+
+    /// The sids in `room` (on this server; python's `manager.get_participants`).
+    pub fn room_members(&self, room: &str) -> Vec<String> {
+        self.0.targets(&[Arc::from(room)], &[]).iter().map(|s| s.id().to_owned()).collect()
+    }
+
+    /// Disconnect socket `sid` from this namespace. Returns false for an unknown sid.
+    pub fn disconnect(&self, sid: &str) -> bool {
+        match self.0.get_socket(sid) {
+            Some(s) => {
+                s.disconnect();
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,596 @@
+//! A client's membership in one namespace: identity, emits, acks in both directions, rooms,
+//! session, and the in-order execution of its event handlers.
+
+use std::any::Any;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use smallvec::SmallVec;
+use tokio::sync::oneshot;
+
+use super::handler::{AckValue, BoxFuture};
+use super::ns::NsInner;
+use super::{BroadcastOperator, DisconnectReason, Handshake, SocketIo};
+use crate::engine::{EngineConn, Frame, Transport};
+use crate::proto::sio::{self, Args, Encoded};
+
+/// A socket id: random, unique per namespace connection (distinct from the Engine.IO sid).
+pub type Sid = Arc<str>;
+
+/// Room names.
+pub type Room = Arc<str>;
+
+const CONNECTING: u8 = 0;
+const CONNECTED: u8 = 1;
+const CLOSED: u8 = 2;
+
+/// Error from an emit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmitError {
+    /// The value could not be serialized.
+    Serialize(String),
+    /// The socket is disconnected.
+    Disconnected,
+    /// The client's outgoing queue is full; it is being disconnected.
+    BufferFull,
+    /// Too many acknowledgements are pending for this socket.
+    TooManyPendingAcks,
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Serialize(e) => write!(f, "cannot serialize the payload: {e}"),
+            Self::Disconnected => f.write_str("socket disconnected"),
+            Self::BufferFull => f.write_str("send buffer full"),
+            Self::TooManyPendingAcks => f.write_str("too many pending acknowledgements"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+/// Error from [`Socket::call`] and [`AckFuture`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// The emit itself failed.
+    Emit(EmitError),
+    /// No answer within the timeout.
+    Timeout,
+    /// The socket disconnected before answering.
+    Disconnected,
+    /// The answer did not deserialize into the requested type.
+    Decode(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Emit(e) => write!(f, "{e}"),
+            Self::Timeout => f.write_str("timed out waiting for the acknowledgement"),
+            Self::Disconnected => f.write_str("socket disconnected before acknowledging"),
+            Self::Decode(e) => write!(f, "invalid acknowledgement: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// Ordered execution of one socket's handlers.
+enum Exec {
+    Idle,
+    Busy(VecDeque<BoxFuture<()>>),
+}
+
+pub(crate) struct SocketInner {
+    pub(crate) id: Sid,
+    pub(crate) ns: Arc<NsInner>,
+    pub(crate) conn: EngineConn,
+    pub(crate) handshake: Arc<Handshake>,
+    state: AtomicU8,
+    /// Frames emitted while the connect handler runs, sent right after CONNECT.
+    pre_connect: Mutex<Vec<Frame>>,
+    pub(crate) rooms: Mutex<SmallVec<[Room; 2]>>,
+    acks: Mutex<AckTable>,
+    session: Mutex<Option<Box<dyn Any + Send + Sync>>>,
+    exec: Mutex<Exec>,
+}
+
+#[derive(Default)]
+struct AckTable {
+    next: u64,
+    pending: HashMap<u64, oneshot::Sender<Args>>,
+}
+
+/// A client connected to one namespace. Cheap to clone; every clone is the same socket.
+#[derive(Clone)]
+pub struct Socket(pub(crate) Arc<SocketInner>);
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket").field("ns", &self.ns()).field("id", &self.id()).finish()
+    }
+}
+
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Socket {}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn new_sid() -> Sid {
+    use base64::Engine as _;
+    let bytes: [u8; 15] = rand::random();
+    Arc::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+impl Socket {
+    pub(crate) fn new(ns: Arc<NsInner>, conn: EngineConn, handshake: Arc<Handshake>) -> Self {
+        Socket(Arc::new(SocketInner {
+            id: new_sid(),
+            ns,
+            conn,
+            handshake,
+            state: AtomicU8::new(CONNECTING),
+            pre_connect: Mutex::new(Vec::new()),
+            rooms: Mutex::new(SmallVec::new()),
+            acks: Mutex::new(AckTable::default()),
+            session: Mutex::new(None),
+            exec: Mutex::new(Exec::Idle),
+        }))
+    }
+
+    /// This socket's id in its namespace (the `sid` of the CONNECT reply, the client's
+    /// `socket.id`).
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    pub(crate) fn sid(&self) -> &Sid {
+        &self.0.id
+    }
+
+    /// The namespace path.
+    pub fn ns(&self) -> &str {
+        &self.0.ns.path
+    }
+
+    /// The server.
+    pub fn io(&self) -> SocketIo {
+        self.0.ns.io()
+    }
+
+    /// The Engine.IO session id of the underlying connection.
+    pub fn engine_sid(&self) -> &str {
+        self.0.conn.sid()
+    }
+
+    /// Transport currently in use.
+    pub fn transport(&self) -> Transport {
+        self.0.conn.transport()
+    }
+
+    /// The request and auth payload this socket connected with.
+    pub fn handshake(&self) -> &Handshake {
+        &self.0.handshake
+    }
+
+    /// True while the socket is connected to its namespace.
+    pub fn connected(&self) -> bool {
+        self.0.state.load(Ordering::Acquire) == CONNECTED
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.0.state.load(Ordering::Acquire) == CLOSED
+    }
+
+    // -- sending ---------------------------------------------------------------------------
+
+    /// Send an encoded packet to this socket (buffered while its connect handler runs).
+    pub(crate) fn send_encoded(&self, enc: &Encoded) -> Result<(), EmitError> {
+        if enc.attachments.is_empty() {
+            self.send_frames(std::slice::from_ref(&Frame::Text(enc.text.clone())))
+        } else {
+            let mut frames: SmallVec<[Frame; 3]> = SmallVec::with_capacity(1 + enc.attachments.len());
+            frames.push(Frame::Text(enc.text.clone()));
+            frames.extend(enc.attachments.iter().cloned().map(Frame::Binary));
+            self.send_frames(&frames)
+        }
+    }
+
+    pub(crate) fn send_frames(&self, frames: &[Frame]) -> Result<(), EmitError> {
+        match self.0.state.load(Ordering::Acquire) {
+            CONNECTED => {}
+            CONNECTING => {
+                let mut buf = lock(&self.0.pre_connect);
+                // Re-check under the lock: `mark_connected` flushes under it.
+                if self.0.state.load(Ordering::Acquire) == CONNECTING {
+                    buf.extend_from_slice(frames);
+                    return Ok(());
+                }
+            }
+            _ => return Err(EmitError::Disconnected),
+        }
+        let r = if let [one] = frames {
+            self.0.conn.send(one.clone())
+        } else {
+            self.0.conn.send_many(frames)
+        };
+        r.map_err(|e| match e {
+            crate::engine::SendError::Closed => EmitError::Disconnected,
+            crate::engine::SendError::Full => EmitError::BufferFull,
+        })
+    }
+
+    /// Emit `event` to this client. `data` follows the argument rule: a tuple is several
+    /// arguments, `()` none, anything else one; bytes anywhere become binary attachments.
+    ///
+    /// ```no_run
+    /// # async fn f(socket: socketio::Socket) {
+    /// socket.emit("greeting", &("hello", 42)).ok();
+    /// # }
+    /// ```
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        let enc = sio::encode_event(self.ns(), event, None, data)
+            .map_err(|e| EmitError::Serialize(e.to_string()))?;
+        self.send_encoded(&enc)
+    }
+
+    /// Emit the `message` event (python-socketio's `send`).
+    pub fn send<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), EmitError> {
+        self.emit("message", data)
+    }
+
+    /// Emit `event` and ask the client to acknowledge it. The returned future resolves to the
+    /// client's answer; it does not time out by itself (see [`Socket::call`]).
+    pub fn emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<AckFuture, EmitError> {
+        let (id, rx) = self.register_ack()?;
+        let enc = match sio::encode_event(self.ns(), event, Some(id), data) {
+            Ok(e) => e,
+            Err(e) => {
+                self.take_ack(id);
+                return Err(EmitError::Serialize(e.to_string()));
+            }
+        };
+        if let Err(e) = self.send_encoded(&enc) {
+            self.take_ack(id);
+            return Err(e);
+        }
+        Ok(AckFuture { rx })
+    }
+
+    /// Emit `event`, wait for the client's acknowledgement at most `timeout`, and decode it:
+    /// one ack argument is decoded as `T`, several as a tuple/array `T`, none as `()`/`null`.
+    pub async fn call<R: DeserializeOwned>(
+        &self,
+        event: &str,
+        data: &(impl Serialize + ?Sized),
+        timeout: Duration,
+    ) -> Result<R, CallError> {
+        let fut = self.emit_with_ack(event, data).map_err(CallError::Emit)?;
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r?.decode(),
+            Err(_) => Err(CallError::Timeout),
+        }
+    }
+
+    fn register_ack(&self) -> Result<(u64, oneshot::Receiver<Args>), EmitError> {
+        if self.is_closed() {
+            return Err(EmitError::Disconnected);
+        }
+        let max = self.0.ns.config().max_pending_acks;
+        let mut t = lock(&self.0.acks);
+        if t.pending.len() >= max {
+            return Err(EmitError::TooManyPendingAcks);
+        }
+        // Per-socket counter starting at 1, as python-socketio.
+        t.next = t.next.wrapping_add(1);
+        let id = t.next;
+        let (tx, rx) = oneshot::channel();
+        t.pending.insert(id, tx);
+        Ok((id, rx))
+    }
+
+    fn take_ack(&self, id: u64) -> Option<oneshot::Sender<Args>> {
+        lock(&self.0.acks).pending.remove(&id)
+    }
+
+    /// An ACK arrived from the client.
+    pub(crate) fn resolve_ack(&self, id: u64, args: Args) {
+        match self.take_ack(id) {
+            Some(tx) => {
+                let _ = tx.send(args);
+            }
+            None => tracing::debug!(sid = %self.id(), id, "ack for an unknown id ignored"),
+        }
+    }
+
+    /// Send the acknowledgement `id` with a handler's return value.
+    pub(crate) fn send_ack<T: Serialize + ?Sized>(&self, id: u64, value: &T) {
+        match sio::encode_ack(self.ns(), id, &AckValue(value)) {
+            Ok(enc) => {
+                let _ = self.send_encoded(&enc);
+            }
+            Err(e) => tracing::warn!(sid = %self.id(), "cannot serialize the acknowledgement: {e}"),
+        }
+    }
+
+    // -- rooms -----------------------------------------------------------------------------
+
+    /// Join a room.
+    pub fn join(&self, room: impl Into<String>) {
+        self.0.ns.enter_room(self, Arc::from(room.into()));
+    }
+
+    /// Leave a room.
+    pub fn leave(&self, room: &str) {
+        self.0.ns.leave_room(self, room);
+    }
+
+    /// The rooms this socket is in, its own sid room first (python's `rooms(sid)`).
+    pub fn rooms(&self) -> Vec<String> {
+        let mut v = vec![self.id().to_owned()];
+        v.extend(lock(&self.0.rooms).iter().map(|r| r.to_string()));
+        v
+    }
+
+    /// Emit to a room of this namespace, except this socket (Node's `socket.to(room)`).
+    pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).to(room).skip_sid(self.id())
+    }
+
+    /// Emit to every socket of this namespace except this one (Node's `socket.broadcast`).
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).skip_sid(self.id())
+    }
+
+    // -- session ---------------------------------------------------------------------------
+
+    /// A copy of this socket's session, if one of type `T` was saved.
+    pub fn get_session<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        lock(&self.0.session).as_ref()?.downcast_ref::<T>().cloned()
+    }
+
+    /// Replace this socket's session.
+    pub fn save_session<T: Send + Sync + 'static>(&self, session: T) {
+        *lock(&self.0.session) = Some(Box::new(session));
+    }
+
+    /// Run `f` with mutable access to the session (created with `T::default()` if absent or
+    /// of another type). Keep `f` short: it runs under the session's lock.
+    pub fn with_session<T: Default + Send + Sync + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut guard = lock(&self.0.session);
+        if !guard.as_ref().is_some_and(|s| s.is::<T>()) {
+            *guard = Some(Box::new(T::default()));
+        }
+        match guard.as_mut().and_then(|s| s.downcast_mut::<T>()) {
+            Some(s) => f(s),
+            None => f(&mut T::default()),
+        }
+    }
+
+    // -- disconnect ------------------------------------------------------------------------
+
+    /// Disconnect this socket from its namespace: the client gets a DISCONNECT packet (its
+    /// reason: `io server disconnect`), the disconnect handler runs with
+    /// [`DisconnectReason::ServerNamespaceDisconnect`]. The connection stays open for the
+    /// client's other namespaces.
+    pub fn disconnect(&self) {
+        if self.connected() {
+            let _ = self.send_encoded(&sio::encode_disconnect(self.ns()));
+        }
+        self.close(DisconnectReason::ServerNamespaceDisconnect);
+    }
+
+    /// Close the whole connection (every namespace of this client).
+    pub fn close_connection(&self) {
+        self.0.conn.close(crate::engine::CloseReason::ForcedClose);
+    }
+
+    /// Mark connected and flush what was emitted during the connect handler. Returns false
+    /// when the socket was closed meanwhile.
+    pub(crate) fn mark_connected(&self, connect_packet: &Encoded) -> bool {
+        let buffered = {
+            let mut buf = lock(&self.0.pre_connect);
+            if self
+                .0
+                .state
+                .compare_exchange(CONNECTING, CONNECTED, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                return false;
+            }
+            std::mem::take(&mut *buf)
+        };
+        let _ = self.send_encoded(connect_packet);
+        if !buffered.is_empty() {
+            let _ = self.0.conn.send_many(&buffered);
+        }
+        true
+    }
+
+    /// Leave the namespace once: runs the disconnect handler (after queued event handlers,
+    /// with rooms still readable), then cleans rooms, session and pending acks.
+    pub(crate) fn close(&self, reason: DisconnectReason) {
+        let prev = self.0.state.swap(CLOSED, Ordering::AcqRel);
+        if prev == CLOSED {
+            return;
+        }
+        let was_connected = prev == CONNECTED;
+        self.0.ns.remove_socket(self);
+        let this = self.clone();
+        let handler = if was_connected { self.0.ns.disconnect_handler() } else { None };
+        let fut = async move {
+            if let Some(h) = handler {
+                h(super::handler::DisconnectContext { socket: this.clone(), reason }).await;
+            }
+            this.cleanup();
+        };
+        self.run_ordered(Box::pin(fut), true);
+    }
+
+    fn cleanup(&self) {
+        self.0.ns.leave_all(self);
+        *lock(&self.0.session) = None;
+        lock(&self.0.acks).pending.clear();
+        lock(&self.0.pre_connect).clear();
+    }
+
+    // -- ordered execution ---------------------------------------------------------------
+
+    /// Run a handler future for this socket. In ordered mode (the default) handlers of one
+    /// socket run one after another, in arrival order; a handler that completes on its first
+    /// poll runs inline with no task spawned. `force` bypasses the closed check (disconnect).
+    pub(crate) fn run_ordered(&self, mut fut: BoxFuture<()>, force: bool) {
+        if !force && self.is_closed() {
+            return;
+        }
+        let io = self.0.ns.io_inner();
+        if io.config.concurrent_handlers && !force {
+            if poll_once(&mut fut).is_pending() {
+                io.spawn_tracked(fut);
+            }
+            return;
+        }
+        {
+            let mut exec = lock(&self.0.exec);
+            if let Exec::Busy(queue) = &mut *exec {
+                if queue.len() >= io.config.max_queued_events && !force {
+                    drop(exec);
+                    tracing::warn!(sid = %self.id(), "too many queued events; closing the connection");
+                    self.0.conn.close(crate::engine::CloseReason::SendBufferFull);
+                    return;
+                }
+                queue.push_back(fut);
+                return;
+            }
+            *exec = Exec::Busy(VecDeque::new());
+        }
+        if poll_once(&mut fut).is_ready() {
+            // Fast path: nothing was queued meanwhile unless a handler re-entered.
+            let mut exec = lock(&self.0.exec);
+            match &mut *exec {
+                Exec::Busy(q) if q.is_empty() => {
+                    *exec = Exec::Idle;
+                    return;
+                }
+                _ => {}
+            }
+            drop(exec);
+            let this = self.clone();
+            io.spawn_tracked(Box::pin(async move { this.drain().await }));
+        } else {
+            let this = self.clone();
+            io.spawn_tracked(Box::pin(async move {
+                fut.await;
+                this.drain().await;
+            }));
+        }
+    }
+
+    async fn drain(&self) {
+        loop {
+            let next = {
+                let mut exec = lock(&self.0.exec);
+                match &mut *exec {
+                    Exec::Busy(q) => match q.pop_front() {
+                        Some(f) => f,
+                        None => {
+                            *exec = Exec::Idle;
+                            return;
+                        }
+                    },
+                    Exec::Idle => return,
+                }
+            };
+            next.await;
+        }
+    }
+}
+
+fn poll_once(fut: &mut BoxFuture<()>) -> Poll<()> {
+    let waker = std::task::Waker::noop();
+    let mut cx = Context::from_waker(waker);
+    fut.as_mut().poll(&mut cx)
+}
+
+/// The client's answer to an [`Socket::emit_with_ack`].
+#[derive(Debug)]
+pub struct AckFuture {
+    rx: oneshot::Receiver<Args>,
+}
+
+impl Future for AckFuture {
+    type Output = Result<AckResponse, CallError>;
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.rx)
+            .poll(cx)
+            .map(|r| r.map(AckResponse).map_err(|_| CallError::Disconnected))
+    }
+}
+
+/// The arguments a client acknowledged with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AckResponse(pub Args);
+
+impl AckResponse {
+    /// Decode: one argument as `T`, several as a tuple/array `T`, none as `null`.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, CallError> {
+        let args = &self.0;
+        let r = match args.len() {
+            1 => args.get(0),
+            0 => serde_json::from_str("null"),
+            _ => Args::from_json_array(format!("[{}]", args.to_json_array()), args.attachments().to_vec())
+                .map_err(|e| serde::de::Error::custom(e.to_string()))
+                .and_then(|a| a.get(0)),
+        };
+        r.map_err(|e| CallError::Decode(e.to_string()))
+    }
+
+    /// The raw arguments.
+    pub fn args(&self) -> &Args {
+        &self.0
+    }
+}
+
+/// Acknowledges the event being handled explicitly (instead of through the return value).
+#[derive(Debug)]
+pub struct AckSender {
+    socket: Socket,
+    id: Option<u64>,
+}
+
+impl AckSender {
+    pub(crate) fn new(socket: Socket, id: Option<u64>) -> Self {
+        Self { socket, id }
+    }
+
+    /// True when the client asked for an acknowledgement.
+    pub fn requested(&self) -> bool {
+        self.id.is_some()
+    }
+
+    /// Send the acknowledgement (argument rule as [`Socket::emit`]). Does nothing when the
+    /// client did not ask for one.
+    pub fn send<T: Serialize + ?Sized>(self, data: &T) {
+        if let Some(id) = self.id {
+            self.socket.send_ack(id, data);
+        }
+    }
+}
