@@ -871,3 +871,15 @@ fn decode_error_messages() {
         "too many attachments"
     );
 }
+
+#[test]
+fn escaped_placeholder_key_is_still_a_placeholder() {
+    let p = decode_binary(r#"51-["a",{"\u005fplaceholder":true,"num":0}]"#, &[b"x"]);
+    let (_, _, args, _) = event(p);
+    assert_eq!(&args.get::<Bytes>(0).unwrap()[..], b"x");
+    let e = encode_event("/", "a", None, &args).unwrap();
+    assert_eq!(text(&e), format!(r#"451-["a",{PH0}]"#));
+    let mut d = Decoder::new(10);
+    assert_eq!(d.feed_text(r#"51-["a",{"\u005fplaceholder":true,"num":1}]"#), Ok(None));
+    assert_eq!(d.feed_binary(Bytes::new()), Err(DecodeError::BadPlaceholder));
+}

@@ -493,6 +493,7 @@ impl<'de> de::VariantAccess<'de> for Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
