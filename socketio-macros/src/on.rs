@@ -86,7 +86,9 @@ fn parse_on_args(input: ParseStream, list: &syn::MetaList) -> syn::Result<Option
         return Err(input.error(EXPECTED));
     };
     if !input.is_empty() {
-        return Err(input.error(
+        let rest: TokenStream = input.parse()?;
+        return Err(syn::Error::new_spanned(
+            rest,
             "unexpected tokens after the event name: `#[on]` takes one event; \
              use one method per event",
         ));

@@ -80,7 +80,14 @@ fn parse_event_args(input: ParseStream) -> syn::Result<(LitStr, Option<Path>)> {
             break;
         }
         if !input.peek(Token![crate]) {
-            return Err(input.error(format!("unknown option: {EXPECTED}")));
+            let unknown = match input.parse::<syn::Ident>() {
+                Ok(ident) => syn::Error::new(
+                    ident.span(),
+                    format!("unknown option `{ident}`: {EXPECTED}"),
+                ),
+                Err(_) => input.error(format!("unexpected tokens: {EXPECTED}")),
+            };
+            return Err(unknown);
         }
         let keyword: Token![crate] = input.parse()?;
         input.parse::<Token![=]>()?;

@@ -74,21 +74,21 @@ fn check_handler(handler: &Handler, errors: &mut Errors) {
             errors.at(lit.span(), message);
         }
     }
-    let (receiver, span) = &handler.receiver;
+    let (receiver, tokens) = &handler.receiver;
     match receiver {
         ReceiverKind::Shared => {}
-        ReceiverKind::Mutable => errors.at(
-            *span,
+        ReceiverKind::Mutable => errors.spanned(
+            tokens,
             "namespace methods take `&self`, not `&mut self`: one instance is shared by every \
              client; keep mutable state behind a `Mutex` or an atomic",
         ),
-        ReceiverKind::Owned => errors.at(
-            *span,
+        ReceiverKind::Owned => errors.spanned(
+            tokens,
             "namespace methods take `&self`: one instance is shared by every client, \
              so a method cannot take `self` by value",
         ),
-        ReceiverKind::Missing => errors.at(
-            *span,
+        ReceiverKind::Missing => errors.spanned(
+            tokens,
             "an `#[on]` method takes `&self` as its first parameter: add `&self`",
         ),
     }

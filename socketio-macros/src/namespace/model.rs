@@ -5,6 +5,7 @@
 //! recorded in [`Errors`]; cross-item rules are in `check.rs`.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{
@@ -82,8 +83,9 @@ pub(crate) struct Handler {
     pub is_async: bool,
     /// The method's `#[cfg(..)]` attributes, copied onto generated code.
     pub cfgs: Vec<Attribute>,
-    /// How the method takes `self`, and the span of the receiver (or of the name).
-    pub receiver: (ReceiverKind, Span),
+    /// How the method takes `self`, and the tokens to underline: the receiver, or the
+    /// method's name when there is none.
+    pub receiver: (ReceiverKind, proc_macro2::TokenStream),
     /// Types of the parameters after the receiver.
     pub params: Vec<Type>,
     /// Declared return type; `None` for `()`.
@@ -270,9 +272,9 @@ fn handler(args: Option<OnArgs>, attr: &Attribute, method: &syn::ImplItemFn) -> 
                 _ => ReceiverKind::Owned,
             };
             inputs.next();
-            (kind, receiver.span())
+            (kind, receiver.to_token_stream())
         }
-        _ => (ReceiverKind::Missing, sig.ident.span()),
+        _ => (ReceiverKind::Missing, sig.ident.to_token_stream()),
     };
     let params: Vec<Type> = inputs
         .filter_map(|input| match input {
