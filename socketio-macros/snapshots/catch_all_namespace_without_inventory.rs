@@ -20,7 +20,9 @@ const _: () = {
                         let __socketio_this = ::socketio::__private::Arc::clone(
                             &__socketio_this,
                         );
-                        async move { __socketio_this.any(__socketio_a0, __socketio_a1) }
+                        async move {
+                            Self::any(&*__socketio_this, __socketio_a0, __socketio_a1)
+                        }
                     });
             }
         }

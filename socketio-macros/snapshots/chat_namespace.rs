@@ -56,7 +56,12 @@ const _: () = {
                             &__socketio_this,
                         );
                         async move {
-                            __socketio_this.connect(__socketio_a0, __socketio_a1).await
+                            Self::connect(
+                                    &*__socketio_this,
+                                    __socketio_a0,
+                                    __socketio_a1,
+                                )
+                                .await
                         }
                     });
             }
@@ -74,7 +79,11 @@ const _: () = {
                             &__socketio_this,
                         );
                         async move {
-                            __socketio_this.disconnect(__socketio_a0, __socketio_a1)
+                            Self::disconnect(
+                                &*__socketio_this,
+                                __socketio_a0,
+                                __socketio_a1,
+                            )
                         }
                     });
             }
@@ -92,7 +101,11 @@ const _: () = {
                                 &__socketio_this,
                             );
                             async move {
-                                __socketio_this.message(__socketio_a0, __socketio_a1)
+                                Self::message(
+                                    &*__socketio_this,
+                                    __socketio_a0,
+                                    __socketio_a1,
+                                )
                             }
                         },
                     );
@@ -117,8 +130,8 @@ const _: () = {
                                 &__socketio_this,
                             );
                             async move {
-                                __socketio_this
-                                    .join(
+                                Self::join(
+                                        &*__socketio_this,
                                         __socketio_a0,
                                         __socketio_a1,
                                         __socketio_a2,
@@ -140,7 +153,8 @@ const _: () = {
                             &__socketio_this,
                         );
                         async move {
-                            __socketio_this.any(__socketio_a0, __socketio_a1).await
+                            Self::any(&*__socketio_this, __socketio_a0, __socketio_a1)
+                                .await
                         }
                     });
             }
@@ -157,7 +171,7 @@ const _: () = {
                             let __socketio_this = ::socketio::__private::Arc::clone(
                                 &__socketio_this,
                             );
-                            async move { __socketio_this.admin(__socketio_a0) }
+                            async move { Self::admin(&*__socketio_this, __socketio_a0) }
                         },
                     );
             }
@@ -175,7 +189,8 @@ const _: () = {
                                 &__socketio_this,
                             );
                             async move {
-                                __socketio_this.typed(__socketio_a0, __socketio_a1).await
+                                Self::typed(&*__socketio_this, __socketio_a0, __socketio_a1)
+                                    .await
                             }
                         },
                     );

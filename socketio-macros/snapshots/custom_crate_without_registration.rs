@@ -24,7 +24,7 @@ const _: () = {
                             let __socketio_this = crate::rt::__private::Arc::clone(
                                 &__socketio_this,
                             );
-                            async move { __socketio_this.upload(__socketio_a0) }
+                            async move { Self::upload(&*__socketio_this, __socketio_a0) }
                         },
                     );
             }

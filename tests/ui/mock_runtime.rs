@@ -39,7 +39,7 @@ pub mod __private {
     macro_rules! handlers {
         ($($arg:ident),*) => {
             impl<F, Fut, $($arg,)*> EventHandler<($($arg,)*)> for F
-            where F: Fn($($arg),*) -> Fut, Fut: Future {}
+            where F: Fn($($arg),*) -> Fut, Fut: Future<Output: IntoAck> {}
             impl<F, Fut, $($arg,)*> ConnectHandler<($($arg,)*)> for F
             where F: Fn($($arg),*) -> Fut, Fut: Future {}
             impl<F, Fut, $($arg,)*> DisconnectHandler<($($arg,)*)> for F
@@ -94,8 +94,14 @@ pub mod __private {
     impl<T> FromConnectParam<Marker> for T {}
     pub trait FromDisconnectParam<M> {}
     impl<T> FromDisconnectParam<Marker> for T {}
+    /// Unlike the other mock traits, not blanket: a handler whose future yields something
+    /// else (say, an `Arc` because the wrong method was called) does not compile.
     pub trait IntoAck {}
-    impl<T> IntoAck for T {}
+    impl IntoAck for () {}
+    impl IntoAck for u8 {}
+    impl IntoAck for usize {}
+    impl IntoAck for String {}
+    impl IntoAck for Vec<u8> {}
     pub trait IntoConnectResult {}
     impl<T> IntoConnectResult for T {}
     pub trait AutoRegister {}

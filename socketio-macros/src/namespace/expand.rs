@@ -63,7 +63,9 @@ fn expand_handler(krate: &Path, handler: &Handler) -> TokenStream {
         HandlerKind::Disconnect => (quote!(on_disconnect), TokenStream::new()),
     };
     let assertions = assertions(krate, handler);
-    let call = quote!(__socketio_this.#method(#(#args),*));
+    // Path call, not method syntax: a method named like one of `Arc`'s (`clone`) must still
+    // call the user's method.
+    let call = quote!(Self::#method(&*__socketio_this #(, #args)*));
     let body = if handler.is_async {
         quote!(#call.await)
     } else {
