@@ -1,0 +1,209 @@
+impl Chat {
+    /// Accepts the connection if the token is right.
+    async fn connect(
+        &self,
+        socket: Socket,
+        auth: Option<Auth>,
+    ) -> Result<(), ConnectError> {
+        self.check(auth)
+    }
+    fn disconnect(&self, socket: Socket, reason: DisconnectReason) {}
+    fn message(&self, socket: Socket, text: String) -> String {
+        text
+    }
+    async fn join(
+        &self,
+        socket: Socket,
+        State(rooms): State<Rooms>,
+        room: String,
+        ack: AckSender,
+    ) {}
+    async fn any(&self, event: EventName, args: Rest) {}
+    #[cfg(feature = "admin")]
+    fn admin(&self, socket: Socket) -> (u32, String) {
+        (1, String::new())
+    }
+    async fn typed(&self, socket: Socket, message: ChatMessage) -> usize {
+        0
+    }
+    fn check(&self, auth: Option<Auth>) -> Result<(), ConnectError> {
+        Ok(())
+    }
+}
+#[doc(hidden)]
+#[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+const _: () = {
+    impl ::socketio::__private::NamespaceClass for Chat {
+        const PATH: &'static str = "/chat";
+        fn register(
+            self: ::socketio::__private::Arc<Self>,
+            __socketio_ns: &::socketio::__private::ClassRegistrar,
+        ) {
+            {
+                ::socketio::__private::assert_connect_param::<_, Socket>();
+                ::socketio::__private::assert_connect_param::<_, Option<Auth>>();
+                ::socketio::__private::assert_connect_return::<
+                    Result<(), ConnectError>,
+                >();
+                let __socketio_this = ::socketio::__private::Arc::clone(&self);
+                __socketio_ns
+                    .at(::core::file!(), ::core::line!())
+                    .on_connect(move |
+                        __socketio_a0: Socket,
+                        __socketio_a1: Option<Auth>|
+                    {
+                        let __socketio_this = ::socketio::__private::Arc::clone(
+                            &__socketio_this,
+                        );
+                        async move {
+                            Self::connect(
+                                    &*__socketio_this,
+                                    __socketio_a0,
+                                    __socketio_a1,
+                                )
+                                .await
+                        }
+                    });
+            }
+            {
+                ::socketio::__private::assert_disconnect_param::<_, Socket>();
+                ::socketio::__private::assert_disconnect_param::<_, DisconnectReason>();
+                let __socketio_this = ::socketio::__private::Arc::clone(&self);
+                __socketio_ns
+                    .at(::core::file!(), ::core::line!())
+                    .on_disconnect(move |
+                        __socketio_a0: Socket,
+                        __socketio_a1: DisconnectReason|
+                    {
+                        let __socketio_this = ::socketio::__private::Arc::clone(
+                            &__socketio_this,
+                        );
+                        async move {
+                            Self::disconnect(
+                                &*__socketio_this,
+                                __socketio_a0,
+                                __socketio_a1,
+                            )
+                        }
+                    });
+            }
+            {
+                ::socketio::__private::assert_event_param::<_, Socket>();
+                ::socketio::__private::assert_event_param::<_, String>();
+                ::socketio::__private::assert_ack::<String>();
+                let __socketio_this = ::socketio::__private::Arc::clone(&self);
+                __socketio_ns
+                    .at(::core::file!(), ::core::line!())
+                    .on(
+                        "message",
+                        move |__socketio_a0: Socket, __socketio_a1: String| {
+                            let __socketio_this = ::socketio::__private::Arc::clone(
+                                &__socketio_this,
+                            );
+                            async move {
+                                Self::message(
+                                    &*__socketio_this,
+                                    __socketio_a0,
+                                    __socketio_a1,
+                                )
+                            }
+                        },
+                    );
+            }
+            {
+                ::socketio::__private::assert_event_param::<_, Socket>();
+                ::socketio::__private::assert_event_param::<_, State<Rooms>>();
+                ::socketio::__private::assert_event_param::<_, String>();
+                ::socketio::__private::assert_event_param::<_, AckSender>();
+                let __socketio_this = ::socketio::__private::Arc::clone(&self);
+                __socketio_ns
+                    .at(::core::file!(), ::core::line!())
+                    .on(
+                        "join",
+                        move |
+                            __socketio_a0: Socket,
+                            __socketio_a1: State<Rooms>,
+                            __socketio_a2: String,
+                            __socketio_a3: AckSender|
+                        {
+                            let __socketio_this = ::socketio::__private::Arc::clone(
+                                &__socketio_this,
+                            );
+                            async move {
+                                Self::join(
+                                        &*__socketio_this,
+                                        __socketio_a0,
+                                        __socketio_a1,
+                                        __socketio_a2,
+                                        __socketio_a3,
+                                    )
+                                    .await
+                            }
+                        },
+                    );
+            }
+            {
+                ::socketio::__private::assert_event_param::<_, EventName>();
+                ::socketio::__private::assert_event_param::<_, Rest>();
+                let __socketio_this = ::socketio::__private::Arc::clone(&self);
+                __socketio_ns
+                    .at(::core::file!(), ::core::line!())
+                    .on_any(move |__socketio_a0: EventName, __socketio_a1: Rest| {
+                        let __socketio_this = ::socketio::__private::Arc::clone(
+                            &__socketio_this,
+                        );
+                        async move {
+                            Self::any(&*__socketio_this, __socketio_a0, __socketio_a1)
+                                .await
+                        }
+                    });
+            }
+            #[cfg(feature = "admin")]
+            {
+                ::socketio::__private::assert_event_param::<_, Socket>();
+                ::socketio::__private::assert_ack::<(u32, String)>();
+                let __socketio_this = ::socketio::__private::Arc::clone(&self);
+                __socketio_ns
+                    .at(::core::file!(), ::core::line!())
+                    .on(
+                        "admin",
+                        move |__socketio_a0: Socket| {
+                            let __socketio_this = ::socketio::__private::Arc::clone(
+                                &__socketio_this,
+                            );
+                            async move { Self::admin(&*__socketio_this, __socketio_a0) }
+                        },
+                    );
+            }
+            {
+                ::socketio::__private::assert_event_param::<_, Socket>();
+                ::socketio::__private::assert_event_param::<_, ChatMessage>();
+                ::socketio::__private::assert_ack::<usize>();
+                let __socketio_this = ::socketio::__private::Arc::clone(&self);
+                __socketio_ns
+                    .at(::core::file!(), ::core::line!())
+                    .on(
+                        <ChatMessage as ::socketio::Event>::NAME,
+                        move |__socketio_a0: Socket, __socketio_a1: ChatMessage| {
+                            let __socketio_this = ::socketio::__private::Arc::clone(
+                                &__socketio_this,
+                            );
+                            async move {
+                                Self::typed(&*__socketio_this, __socketio_a0, __socketio_a1)
+                                    .await
+                            }
+                        },
+                    );
+            }
+        }
+    }
+    #[allow(dead_code)]
+    fn __socketio_assert_auto_register() {
+        ::socketio::__private::assert_auto_register::<Chat>();
+    }
+    ::socketio::__private::inventory::submit! {
+        ::socketio::__private::Registration { path : "/chat", type_name : "Chat", file :
+        ::core::file!(), line : ::core::line!(), register :
+        ::socketio::__private::register_default:: < Chat >, }
+    }
+};

@@ -1,0 +1,9 @@
+#![allow(unused)]
+use socketio_macros::Event;
+
+#[derive(Event)]
+struct ChatMessage {
+    text: String,
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+#![allow(unused)]
+use socketio_macros::namespace;
+
+struct Chat<T>(T);
+
+#[namespace("/chat", register = false)]
+impl<T: Send + Sync + 'static> Chat<T> {
+    #[on("message")]
+    fn message(&self, text: String) {}
+}
+
+fn main() {}

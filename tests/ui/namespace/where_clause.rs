@@ -1,0 +1,15 @@
+#![allow(unused)]
+use socketio_macros::namespace;
+
+struct Chat;
+
+#[namespace("/chat", register = false)]
+impl Chat
+where
+    Chat: Send,
+{
+    #[on("message")]
+    fn message(&self, text: String) {}
+}
+
+fn main() {}

@@ -1,0 +1,16 @@
+#![allow(unused)]
+use socketio_macros::namespace;
+
+struct Chat;
+struct Message;
+
+#[namespace("/chat", register = false)]
+impl Chat {
+    #[on]
+    fn message(&self, message: Message) {}
+
+    #[on]
+    fn message_again(&self, message: Message) {}
+}
+
+fn main() {}

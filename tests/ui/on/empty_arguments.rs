@@ -1,0 +1,12 @@
+#![allow(unused)]
+use socketio_macros::namespace;
+
+struct Chat;
+
+#[namespace("/chat", register = false)]
+impl Chat {
+    #[on()]
+    fn message(&self, text: String) {}
+}
+
+fn main() {}

@@ -1,0 +1,16 @@
+#![allow(unused)]
+use socketio_macros::namespace;
+
+struct Chat {
+    count: u64,
+}
+
+#[namespace("/chat", register = false)]
+impl Chat {
+    #[on("message")]
+    fn message(&mut self, text: String) {
+        self.count += 1;
+    }
+}
+
+fn main() {}

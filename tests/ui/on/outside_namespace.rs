@@ -1,0 +1,14 @@
+#![allow(unused)]
+use socketio_macros::on;
+
+struct Chat;
+
+impl Chat {
+    #[on("message")]
+    fn message(&self, text: String) {}
+}
+
+#[on(connect)]
+fn connect() {}
+
+fn main() {}

@@ -1,0 +1,21 @@
+#![allow(unused)]
+use socketio_macros::namespace;
+
+struct Chat;
+
+#[namespace("/chat", register = false)]
+impl Chat {
+    #[on("connect_error")]
+    fn a(&self) {}
+
+    #[on("disconnecting")]
+    fn b(&self) {}
+
+    #[on("newListener")]
+    fn c(&self) {}
+
+    #[on("removeListener")]
+    fn d(&self) {}
+}
+
+fn main() {}

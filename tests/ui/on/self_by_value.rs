@@ -1,0 +1,15 @@
+#![allow(unused)]
+use socketio_macros::namespace;
+
+struct Chat;
+
+#[namespace("/chat", register = false)]
+impl Chat {
+    #[on("message")]
+    fn message(self, text: String) {}
+
+    #[on("other")]
+    fn other(self: Box<Self>) {}
+}
+
+fn main() {}

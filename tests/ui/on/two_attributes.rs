@@ -1,0 +1,13 @@
+#![allow(unused)]
+use socketio_macros::namespace;
+
+struct Chat;
+
+#[namespace("/chat", register = false)]
+impl Chat {
+    #[on("message")]
+    #[on("text")]
+    fn message(&self, text: String) {}
+}
+
+fn main() {}
