@@ -40,5 +40,5 @@ pub fn assert_auto_register<T: AutoRegister>() {}
 
 /// Builds a default instance of `T` and registers it.
 pub fn register_default<T: NamespaceClass + Default>(r: &ClassRegistrar) {
-    Arc::new(T::default()).register(r);
+    NamespaceClass::register(Arc::new(T::default()), r);
 }

@@ -114,7 +114,7 @@ impl PendingClass {
             type_name: std::any::type_name::<T>(),
             location: Location { file: caller.file(), line: caller.line() },
             explicit: true,
-            register: Box::new(move |r| instance.register(r)),
+            register: Box::new(move |r| NamespaceClass::register(instance, r)),
         }
     }
 
