@@ -543,6 +543,21 @@ impl Sio {
         sid
     }
 
+    /// CONNECT to `/chat` with `{"token":"secret"}`; checks the `welcome` greeting and
+    /// returns the namespace sid.
+    pub async fn join_chat(&mut self) -> String {
+        self.ws.send_text(r#"40/chat,{"token":"secret"}"#).await;
+        let reply = self.ws.text_skip_pings().await;
+        let json = reply
+            .strip_prefix("40/chat,")
+            .unwrap_or_else(|| panic!("CONNECT reply for /chat: {reply:?}"));
+        let v: Value = serde_json::from_str(json).expect("CONNECT payload is JSON");
+        let sid = v["sid"].as_str().expect("sid").to_string();
+        let greet = self.ws.text_skip_pings().await;
+        assert_eq!(greet, format!(r#"42/chat,["welcome",{{"sid":"{sid}"}}]"#));
+        sid
+    }
+
     /// Send `42<nsp>id["echo", "<tag>"]` and require the matching ack: the connection and
     /// the namespace still work. Skips pings and unrelated frames.
     pub async fn assert_alive(&mut self, tag: &str) {
