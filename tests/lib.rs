@@ -117,7 +117,7 @@ pub async fn try_start_testbed(test: &str, opts: Options) -> Option<TestServer> 
             || srv.opts.ping_timeout != want.ping_timeout
             || srv.opts.max_payload != want.max_payload)
     {
-        println!(
+        loud(&format!(
             "SKIPPED: {test}: needs ping {:?}/{:?} maxPayload {}, the external server has {:?}/{:?} {}",
             want.ping_interval,
             want.ping_timeout,
@@ -125,10 +125,17 @@ pub async fn try_start_testbed(test: &str, opts: Options) -> Option<TestServer> 
             srv.opts.ping_interval,
             srv.opts.ping_timeout,
             srv.opts.max_payload
-        );
+        ));
         return None;
     }
     Some(srv)
+}
+
+/// Print a line on the real stderr, past the test harness's output capture, so that skips
+/// and deviations are visible in a normal `cargo test` run.
+pub fn loud(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// The options used by load tests: a 1000 ms / 5000 ms heartbeat.
@@ -658,8 +665,7 @@ pub async fn clients(test: &str) -> Option<Clients> {
         Ok(c) => Some(c),
         Err(e) if services_required() => panic!("interop clients unavailable: {e}"),
         Err(e) => {
-            println!("SKIPPED: {test}: interop clients unavailable: {e}");
-            eprintln!("SKIPPED: {test}: interop clients unavailable: {e}");
+            loud(&format!("SKIPPED: {test}: interop clients unavailable: {e}"));
             None
         }
     }
@@ -745,7 +751,7 @@ pub fn node_reference_deviation(what: &str) -> bool {
     let on = std::env::var("SOCKETIO_TEST_NODE_REFERENCE").is_ok_and(|v| v == "1")
         && external_addr().is_some();
     if on {
-        println!("DEVIATION (Node reference): {what}");
+        loud(&format!("DEVIATION (Node reference): {what}"));
     }
     on
 }
