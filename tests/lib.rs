@@ -568,22 +568,96 @@ impl Sio {
     /// Send `42<nsp>id["echo", "<tag>"]` and require the matching ack: the connection and
     /// the namespace still work. Skips pings and unrelated frames.
     pub async fn assert_alive(&mut self, tag: &str) {
+        if let Err(e) = self.try_alive(tag).await {
+            panic!("{e}");
+        }
+    }
+
+    /// [`Sio::assert_alive`] returning the failure instead of panicking.
+    pub async fn try_alive(&mut self, tag: &str) -> Result<(), String> {
         self.next_ack += 1;
         let id = self.next_ack;
         self.ws
             .send_text(&format!("42{id}[\"echo\",\"{tag}\"]"))
             .await;
         let want = format!("43{id}[\"{tag}\"]");
-        within(&format!("ack {want}"), STEP, async {
+        let res = tokio::time::timeout(STEP, async {
             loop {
-                match self.ws.next_skip_pings().await {
-                    Frame::Text(t) if t == want => return,
-                    Frame::Closed => panic!("healthy client was disconnected ({tag})"),
-                    _ => {}
+                match self.ws.next_within(STEP).await {
+                    Some(Frame::Text(t)) if t == "2" => self.ws.send_text("3").await,
+                    Some(Frame::Text(t)) if t == want => return Ok(()),
+                    Some(Frame::Closed) => {
+                        return Err(format!("healthy client was disconnected ({tag})"));
+                    }
+                    Some(_) => {}
+                    None => return Err(format!("no ack {want} within {STEP:?}")),
                 }
             }
         })
-        .await
+        .await;
+        res.unwrap_or_else(|_| Err(format!("no ack {want} within {STEP:?}")))
+    }
+}
+
+/// A healthy client on `/` whose heartbeat is answered by a background task, so it stays
+/// connected however long the test spends elsewhere; [`Healthy::assert_alive`] proves it
+/// still works.
+#[derive(Debug)]
+pub struct Healthy {
+    tx: tokio::sync::mpsc::Sender<(String, tokio::sync::oneshot::Sender<Result<(), String>>)>,
+}
+
+impl Healthy {
+    /// Connect to `/` and start answering pings.
+    pub async fn connect(addr: SocketAddr) -> Healthy {
+        let mut s = Sio::connect(addr).await;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(
+            String,
+            tokio::sync::oneshot::Sender<Result<(), String>>,
+        )>(1);
+        tokio::spawn(async move {
+            enum Ev {
+                Cmd(Option<(String, tokio::sync::oneshot::Sender<Result<(), String>>)>),
+                Frame(Option<Frame>),
+            }
+            let mut dead: Option<String> = None;
+            loop {
+                let ev = tokio::select! {
+                    c = rx.recv() => Ev::Cmd(c),
+                    f = s.ws.next_within(Duration::from_secs(3600)), if dead.is_none() => Ev::Frame(f),
+                };
+                match ev {
+                    Ev::Cmd(None) => break,
+                    Ev::Cmd(Some((tag, reply))) => {
+                        let r = match &dead {
+                            Some(e) => Err(format!("{e} (before {tag})")),
+                            None => s.try_alive(&tag).await,
+                        };
+                        let _ = reply.send(r);
+                    }
+                    Ev::Frame(Some(Frame::Text(t))) if t == "2" => s.ws.send_text("3").await,
+                    Ev::Frame(Some(Frame::Closed)) => {
+                        dead = Some("healthy client was disconnected".into());
+                    }
+                    Ev::Frame(_) => {}
+                }
+            }
+        });
+        Healthy { tx }
+    }
+
+    /// Require an acked echo on the healthy client.
+    pub async fn assert_alive(&self, tag: &str) {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .send((tag.to_string(), reply))
+            .await
+            .expect("healthy client task");
+        match within("healthy client", STEP * 2, rx).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("{e}"),
+            Err(_) => panic!("healthy client task ended"),
+        }
     }
 }
 
