@@ -314,7 +314,12 @@ impl Polling {
 
     /// GET, returning `Err` when the server aborts the request.
     pub async fn try_get(&self) -> std::io::Result<Response> {
-        within("polling GET", STEP, http(self.addr, "GET", &self.url(), b"", &[])).await
+        within(
+            "polling GET",
+            STEP,
+            http(self.addr, "GET", &self.url(), b"", &[]),
+        )
+        .await
     }
 
     /// POST a payload, bounded by [`STEP`].
@@ -739,7 +744,9 @@ pub async fn clients(test: &str) -> Option<Clients> {
         Ok(c) => Some(c),
         Err(e) if services_required() => panic!("interop clients unavailable: {e}"),
         Err(e) => {
-            loud(&format!("SKIPPED: {test}: interop clients unavailable: {e}"));
+            loud(&format!(
+                "SKIPPED: {test}: interop clients unavailable: {e}"
+            ));
             None
         }
     }
@@ -789,7 +796,10 @@ pub async fn run_scenario(
         Lib::PyAsync | Lib::PySync => {
             let mut cmd = tokio::process::Command::new(&c.python);
             cmd.arg(root.join("tests/interop/py/runner.py"));
-            cmd.env("INTEROP_PY_CLIENT", if lib == Lib::PySync { "sync" } else { "async" });
+            cmd.env(
+                "INTEROP_PY_CLIENT",
+                if lib == Lib::PySync { "sync" } else { "async" },
+            );
             cmd
         }
     };

@@ -16,12 +16,21 @@ async fn server() -> TestServer {
     start_testbed(Options::default()).await
 }
 
-fn assert_handshake(open: &serde_json::Map<String, serde_json::Value>, upgrades: serde_json::Value) {
+fn assert_handshake(
+    open: &serde_json::Map<String, serde_json::Value>,
+    upgrades: serde_json::Value,
+) {
     let mut keys: Vec<&str> = open.keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"],
+        [
+            "maxPayload",
+            "pingInterval",
+            "pingTimeout",
+            "sid",
+            "upgrades"
+        ],
         "exactly the five handshake keys"
     );
     assert!(open["sid"].is_string(), "sid is a string");
@@ -53,7 +62,13 @@ async fn upgraded(srv: &TestServer) -> (Polling, Ws) {
 async fn e1_polling_handshake() {
     let srv = server().await;
     for path in [EIO, "/socket.io/"] {
-        let r = http_ok(srv.addr, "GET", &format!("{path}?EIO=4&transport=polling"), b"").await;
+        let r = http_ok(
+            srv.addr,
+            "GET",
+            &format!("{path}?EIO=4&transport=polling"),
+            b"",
+        )
+        .await;
         assert_eq!(r.status, 200);
         assert_handshake(&parse_open(&r.text()), json!(["websocket"]));
     }
@@ -94,7 +109,13 @@ async fn e3_query_validation_gives_400() {
 async fn e4_handshake_with_wrong_method_gives_400() {
     let srv = server().await;
     for m in ["POST", "PUT"] {
-        let r = http_ok(srv.addr, m, &format!("{EIO}?EIO=4&transport=polling"), b"4hello").await;
+        let r = http_ok(
+            srv.addr,
+            m,
+            &format!("{EIO}?EIO=4&transport=polling"),
+            b"4hello",
+        )
+        .await;
         assert_eq!(r.status, 400, "{m} handshake: {}", r.text());
     }
     srv.shutdown().await;
@@ -113,7 +134,11 @@ async fn e5_websocket_with_bad_query_is_refused() {
             Err(_) => {}
             Ok(mut ws) => {
                 let f = ws.next().await;
-                assert_eq!(f, Frame::Closed, "websocket ?{q} must be refused, got {f:?}");
+                assert_eq!(
+                    f,
+                    Frame::Closed,
+                    "websocket ?{q} must be refused, got {f:?}"
+                );
             }
         }
     }
@@ -152,8 +177,9 @@ async fn e8_invalid_packet_in_post_closes_the_session() {
     let srv = server().await;
     let (p, _) = Polling::open(srv.addr, EIO).await;
     match p.try_post(b"abc").await {
-        Ok(r) if r.status == 200
-            && node_reference_deviation("answers an invalid POST with 200 ok") => {}
+        Ok(r)
+            if r.status == 200
+                && node_reference_deviation("answers an invalid POST with 200 ok") => {}
         Ok(r) => assert_eq!(r.status, 400, "POST abc: {}", r.text()),
         Err(_) => {} // aborting the request is allowed
     }
@@ -171,7 +197,11 @@ async fn e9_duplicate_get_closes_the_session() {
     let (a, b) = tokio::join!(p.get(), p.get());
     let mut got = [(a.status, a.text()), (b.status, b.text())];
     got.sort();
-    assert_eq!(got[0], (200, "1".to_string()), "the pending GET gets a close packet");
+    assert_eq!(
+        got[0],
+        (200, "1".to_string()),
+        "the pending GET gets a close packet"
+    );
     assert!(
         got[1].0 == 400 || got[1].0 == 500,
         "the duplicate GET gets 400: {:?}",
@@ -196,7 +226,10 @@ async fn e10_heartbeat_polling_three_cycles() {
         assert_eq!((r.status, r.text().as_str()), (200, "2"), "cycle {cycle}");
         if cycle > 0 {
             // After a pong, the next ping comes one pingInterval later.
-            assert!(t.elapsed() >= Duration::from_millis(250), "ping came too early");
+            assert!(
+                t.elapsed() >= Duration::from_millis(250),
+                "ping came too early"
+            );
         }
         let r = p.post(b"3").await;
         assert_eq!((r.status, r.text().as_str()), (200, "ok"));
@@ -228,7 +261,12 @@ async fn e11_ping_timeout_polling_exact_deadline() {
     // The behaviour under test is a deadline: wait past pingInterval + pingTimeout.
     tokio::time::sleep_until(opened + Duration::from_millis(300 + 200 + 40)).await;
     let r = p.get().await;
-    assert_eq!(r.status, 400, "session must be closed at the deadline: {}", r.text());
+    assert_eq!(
+        r.status,
+        400,
+        "session must be closed at the deadline: {}",
+        r.text()
+    );
     srv.shutdown().await;
 }
 
@@ -246,7 +284,10 @@ async fn e11_ping_timeout_websocket() {
         Some(Frame::Closed) => {}
         other => panic!("expected close after the ping timeout, got {other:?}"),
     }
-    assert!(t.elapsed() >= Duration::from_millis(150), "closed before the timeout");
+    assert!(
+        t.elapsed() >= Duration::from_millis(150),
+        "closed before the timeout"
+    );
     srv.shutdown().await;
 }
 
@@ -264,7 +305,11 @@ async fn e12_client_close_polling() {
     let r = p.post(b"1").await;
     assert_eq!(r.status, 200);
     let g = within("pending GET", STEP, pending).await.unwrap();
-    assert_eq!((g.status, g.text().as_str()), (200, "6"), "pending GET gets a noop");
+    assert_eq!(
+        (g.status, g.text().as_str()),
+        (200, "6"),
+        "pending GET gets a noop"
+    );
     let r = p.get().await;
     assert_eq!(r.status, 400, "the session is closed");
     srv.shutdown().await;
@@ -281,7 +326,8 @@ async fn e12_client_close_websocket() {
     if node_reference_deviation("ignores a close packet on a websocket") {
         return;
     }
-    ws.expect_closed(Duration::from_millis(1000), "close packet 1").await;
+    ws.expect_closed(Duration::from_millis(1000), "close packet 1")
+        .await;
     srv.shutdown().await;
 }
 
@@ -296,11 +342,22 @@ async fn e13_upgrade() {
     .await
     .expect("upgrade websocket accepted");
     ws.send_text("2probe").await;
-    assert_eq!(ws.text().await, "3probe", "no handshake on the upgrading socket");
+    assert_eq!(
+        ws.text().await,
+        "3probe",
+        "no handshake on the upgrading socket"
+    );
     let t = Instant::now();
     let r = p.get().await;
-    assert_eq!((r.status, r.text().as_str()), (200, "6"), "noop while upgrading");
-    assert!(t.elapsed() < Duration::from_millis(250), "noop at once, not at the next ping");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "6"),
+        "noop while upgrading"
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(250),
+        "noop at once, not at the next ping"
+    );
     ws.send_text("5").await;
     ws.send_text("4hello").await;
     assert_eq!(ws.text_skip_pings().await, "4hello");
@@ -358,7 +415,11 @@ async fn e15_second_websocket_for_the_same_sid_is_closed() {
         }
     }
     ws.send_text("4hello").await;
-    assert_eq!(ws.text_skip_pings().await, "4hello", "first websocket keeps working");
+    assert_eq!(
+        ws.text_skip_pings().await,
+        "4hello",
+        "first websocket keeps working"
+    );
     srv.shutdown().await;
 }
 
@@ -394,7 +455,8 @@ async fn e17_invalid_packet_on_websocket_closes_it() {
         .unwrap();
     parse_open(&ws.text().await);
     ws.send_text("abc").await;
-    ws.expect_closed(Duration::from_millis(1000), "invalid packet abc").await;
+    ws.expect_closed(Duration::from_millis(1000), "invalid packet abc")
+        .await;
     srv.shutdown().await;
 }
 

@@ -121,7 +121,11 @@ async fn s8_disconnect_main_namespace_keeps_the_connection() {
     let srv = server().await;
     let mut s = Sio::connect(srv.addr).await;
     s.ws.send_text("41").await;
-    assert_eq!(s.ws.text().await, "2", "nothing but the ping follows a DISCONNECT");
+    assert_eq!(
+        s.ws.text().await,
+        "2",
+        "nothing but the ping follows a DISCONNECT"
+    );
     s.ws.send_text("3").await;
     s.join("").await;
     srv.shutdown().await;
@@ -236,7 +240,8 @@ async fn chat_requires_the_token_and_greets_with_its_sid() {
         s.ws.text_skip_pings().await,
         format!(r#"42/chat,["welcome",{{"sid":"{sid}"}}]"#)
     );
-    s.ws.send_text(r#"42/chat,7["echo",1,[2],{"x":null}]"#).await;
+    s.ws.send_text(r#"42/chat,7["echo",1,[2],{"x":null}]"#)
+        .await;
     let mut ack = s.ws.text_skip_pings().await;
     while ack.starts_with(r#"42/chat,["all""#) {
         // a broadcast of the rooms test, when both run on one external server
@@ -253,7 +258,10 @@ async fn echo_keeps_multiple_values_and_nested_binary() {
     s.ws.send_text(r#"421["echo"]"#).await;
     assert_eq!(s.ws.text_skip_pings().await, "431[]");
     s.ws.send_text(r#"422["echo",null,true,"é☃😀",-1.5]"#).await;
-    assert_eq!(s.ws.text_skip_pings().await, r#"432[null,true,"é☃😀",-1.5]"#);
+    assert_eq!(
+        s.ws.text_skip_pings().await,
+        r#"432[null,true,"é☃😀",-1.5]"#
+    );
     s.ws.send_text(&format!(r#"451-3["echo",{{"a":[{PH0}]}}]"#))
         .await;
     s.ws.send_binary(&[0, 255]).await;
@@ -265,7 +273,10 @@ async fn echo_keeps_multiple_values_and_nested_binary() {
     // No ack id, no ack: the next frame answers the next request.
     s.ws.send_text(r#"42["echo","no-ack"]"#).await;
     s.ws.send_text(r#"42["message","after"]"#).await;
-    assert_eq!(s.ws.text_skip_pings().await, r#"42["message-back","after"]"#);
+    assert_eq!(
+        s.ws.text_skip_pings().await,
+        r#"42["message-back","after"]"#
+    );
     srv.shutdown().await;
 }
 
@@ -305,10 +316,7 @@ async fn rooms_to_room_skips_the_sender_and_broadcast_includes_it() {
     assert_eq!(b.ws.text_skip_pings().await, r#"42/chat,["all",[1]]"#);
     assert_eq!(c.ws.text_skip_pings().await, r#"42/chat,["all",[1]]"#);
     // `other` is only in /custom: its next frame answers its own request.
-    other
-        .ws
-        .send_text(r#"42/custom,["message","mine"]"#)
-        .await;
+    other.ws.send_text(r#"42/custom,["message","mine"]"#).await;
     assert_eq!(
         other.ws.text_skip_pings().await,
         r#"42/custom,["message-back","mine"]"#
@@ -320,7 +328,8 @@ async fn rooms_to_room_skips_the_sender_and_broadcast_includes_it() {
 async fn request_callback_round_trip() {
     let srv = server().await;
     let mut s = Sio::connect(srv.addr).await;
-    s.ws.send_text(r#"42["request_callback",1,{"q":"?"}]"#).await;
+    s.ws.send_text(r#"42["request_callback",1,{"q":"?"}]"#)
+        .await;
     let ask = s.ws.text_skip_pings().await;
     let rest = ask.strip_prefix("42").expect("EVENT");
     let (id, json) = rest.split_at(rest.find('[').expect("array"));

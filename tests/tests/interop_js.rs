@@ -3,7 +3,6 @@
 
 mod interop_common;
 
-
 scenario_tests!(socketio_tests::Lib::Js;
     connect: [websocket, polling, upgrade],
     reject: [websocket, polling, upgrade],

@@ -4,7 +4,6 @@
 
 mod interop_common;
 
-
 mod asyncio {
     crate::scenario_tests!(socketio_tests::Lib::PyAsync;
         connect: [websocket, polling, upgrade],

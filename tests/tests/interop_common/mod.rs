@@ -1,7 +1,12 @@
 //! Scenario checks shared by `interop_js.rs` and `interop_py.rs`: both runners report the
 //! same JSON shape, so one assertion per behaviour covers both libraries.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::time::Duration;
 
@@ -27,7 +32,11 @@ pub async fn run(
 }
 
 fn final_transport(transport: &str) -> &'static str {
-    if transport == "polling" { "polling" } else { "websocket" }
+    if transport == "polling" {
+        "polling"
+    } else {
+        "websocket"
+    }
 }
 
 /// Checks one scenario's report; `lib` and `transport` select the expected details.
@@ -44,11 +53,20 @@ pub async fn scenario(test: &str, lib: Lib, name: &str, transport: &str) {
     ]);
     let (input, opts) = match name {
         "echo" => (json!({ "values": echo_values }), default),
-        "echo_chat" => (json!({ "values": echo_values, "namespace": "/chat" }), default),
-        "request_callback" => (json!({ "args": [1, "x", {"b": {"$bytes": "0a0b"}}] }), default),
+        "echo_chat" => (
+            json!({ "values": echo_values, "namespace": "/chat" }),
+            default,
+        ),
+        "request_callback" => (
+            json!({ "args": [1, "x", {"b": {"$bytes": "0a0b"}}] }),
+            default,
+        ),
         "payload" => {
             let max = default.max_payload;
-            (json!({ "ok_size": max - 2000, "big_size": max + 1000 }), default)
+            (
+                json!({ "ok_size": max - 2000, "big_size": max + 1000 }),
+                default,
+            )
         }
         "load" => (json!({ "clients": 200, "rounds": 20 }), load_options()),
         "load50" => (json!({ "clients": 50, "rounds": 20 }), load_options()),
@@ -68,13 +86,19 @@ pub async fn scenario(test: &str, lib: Lib, name: &str, transport: &str) {
         "connect" => {
             for (client, nss, auth) in [
                 ("A", vec!["/", "/custom"], json!({})),
-                ("B", vec!["/", "/custom", "/chat"], json!({"token": "secret"})),
+                (
+                    "B",
+                    vec!["/", "/custom", "/chat"],
+                    json!({"token": "secret"}),
+                ),
             ] {
                 assert_eq!(r[client]["transport"], want_transport, "{r}");
                 let mut sids = Vec::new();
                 for ns in nss {
                     let got = &r[client][ns];
-                    let sid = got["sid"].as_str().unwrap_or_else(|| panic!("sid for {ns}: {r}"));
+                    let sid = got["sid"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("sid for {ns}: {r}"));
                     assert!(!sid.is_empty());
                     sids.push(sid.to_string());
                     if ns == "/chat" {
@@ -85,7 +109,11 @@ pub async fn scenario(test: &str, lib: Lib, name: &str, transport: &str) {
                 }
                 sids.sort();
                 sids.dedup();
-                assert_eq!(sids.len(), if client == "A" { 2 } else { 3 }, "distinct sids: {r}");
+                assert_eq!(
+                    sids.len(),
+                    if client == "A" { 2 } else { 3 },
+                    "distinct sids: {r}"
+                );
             }
         }
         "reject" => {
@@ -111,19 +139,31 @@ pub async fn scenario(test: &str, lib: Lib, name: &str, transport: &str) {
             }
         }
         "disconnect_me" => {
-            let reason = if lib == Lib::Js { "io server disconnect" } else { "server disconnect" };
+            let reason = if lib == Lib::Js {
+                "io server disconnect"
+            } else {
+                "server disconnect"
+            };
             assert_eq!(r["reason"], reason, "{r}");
             assert_eq!(r["main_echo"], json!(["alive"]), "{r}");
             assert_eq!(r["transport"], want_transport);
         }
         "payload" => {
             assert_eq!(r["ok_roundtrip"], json!(true), "{r}");
-            assert_eq!(r["big_acked"], json!(false), "nothing of the big message is handled: {r}");
+            assert_eq!(
+                r["big_acked"],
+                json!(false),
+                "nothing of the big message is handled: {r}"
+            );
             assert!(
                 r["big_reason"] == "transport error" || r["big_reason"] == "transport close",
                 "{r}"
             );
-            assert_eq!(r["alive"], json!(["still-here"]), "other clients keep working: {r}");
+            assert_eq!(
+                r["alive"],
+                json!(["still-here"]),
+                "other clients keep working: {r}"
+            );
             assert_eq!(r["fresh"], json!(["fresh"]), "new clients can connect: {r}");
         }
         "load" | "load50" => {
@@ -138,7 +178,10 @@ pub async fn scenario(test: &str, lib: Lib, name: &str, transport: &str) {
         "idle" => {
             assert_eq!(r["disconnects"], json!(0), "{r}");
             assert_eq!(r["connected"], json!(3), "{r}");
-            assert_eq!(r["echoes"], json!([["after-idle"], ["after-idle"], ["after-idle"]]));
+            assert_eq!(
+                r["echoes"],
+                json!([["after-idle"], ["after-idle"], ["after-idle"]])
+            );
         }
         other => panic!("no check for scenario {other}"),
     }
