@@ -95,7 +95,10 @@ impl fmt::Display for BrokerError {
             Self::Unsupported(m) => write!(f, "unsupported broker url: {m}"),
             Self::InvalidChannel(m) => write!(f, "invalid channel name: {m}"),
             Self::Connect { attempts, last } => {
-                write!(f, "cannot connect to the broker after {attempts} attempt(s): {last}")
+                write!(
+                    f,
+                    "cannot connect to the broker after {attempts} attempt(s): {last}"
+                )
             }
             Self::Disconnected => f.write_str("not connected to the broker"),
             Self::Timeout(what) => write!(f, "broker {what} timed out"),
@@ -121,7 +124,11 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Self { initial: Duration::from_secs(1), max: Duration::from_secs(30), jitter: 0.2 }
+        Self {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+            jitter: 0.2,
+        }
     }
 }
 
@@ -129,7 +136,9 @@ impl Backoff {
     /// The delay before retry number `attempt` (0-based), with `random` in `[0, 1)` picking
     /// the jitter. Always within `[(1 - jitter) * d, d]` where `d = min(initial * 2^attempt, max)`.
     pub fn delay(&self, attempt: u32, random: f64) -> Duration {
-        let base = self.initial.saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX));
+        let base = self
+            .initial
+            .saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX));
         let base = base.min(self.max);
         let jitter = self.jitter.clamp(0.0, 1.0) * random.clamp(0.0, 1.0);
         base.mul_f64(1.0 - jitter)
@@ -180,7 +189,10 @@ impl Default for BrokerConfig {
 impl BrokerConfig {
     /// The default settings on another channel.
     pub fn with_channel(channel: impl Into<String>) -> Self {
-        Self { channel: channel.into(), ..Self::default() }
+        Self {
+            channel: channel.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -268,8 +280,17 @@ pub(crate) async fn start_subscription(
     let first = connect_with_retries(config, || connector()).await?;
     let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
     let (state_tx, state_rx) = watch::channel(LinkState::Connected);
-    tokio::spawn(run_subscription(first, connector, tx, state_tx, config.clone()));
-    Ok(Subscription { messages: rx, state: state_rx })
+    tokio::spawn(run_subscription(
+        first,
+        connector,
+        tx,
+        state_tx,
+        config.clone(),
+    ));
+    Ok(Subscription {
+        messages: rx,
+        state: state_rx,
+    })
 }
 
 async fn run_subscription(
@@ -351,7 +372,11 @@ impl<L: PublishLink> Publisher<L> {
         connect: LinkConnector<L>,
     ) -> Result<Self, BrokerError> {
         let link = connect_with_retries(config, || connect()).await?;
-        Ok(Self { state: Arc::new(Mutex::new(PubState::Up(link))), connect, config: config.clone() })
+        Ok(Self {
+            state: Arc::new(Mutex::new(PubState::Up(link))),
+            connect,
+            config: config.clone(),
+        })
     }
 
     fn set(&self, s: PubState<L>) {
@@ -390,7 +415,11 @@ impl<L: PublishLink> Publisher<L> {
             Next::Use(link) => link,
             Next::Reconnect(attempt) => {
                 // If this future is dropped mid-way, leave the state `Down`, never `Connecting`.
-                let mut guard = ResetOnDrop { state: &self.state, armed: true, attempt };
+                let mut guard = ResetOnDrop {
+                    state: &self.state,
+                    armed: true,
+                    attempt,
+                };
                 let r = tokio::time::timeout(self.config.connect_timeout, (self.connect)()).await;
                 guard.armed = false;
                 match r {
@@ -413,11 +442,17 @@ impl<L: PublishLink> Publisher<L> {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
                 // Reconnect on the next publish, without waiting.
-                self.set(PubState::Down { retry_at: Instant::now(), attempt: 0 });
+                self.set(PubState::Down {
+                    retry_at: Instant::now(),
+                    attempt: 0,
+                });
                 Err(e)
             }
             Err(_) => {
-                self.set(PubState::Down { retry_at: Instant::now(), attempt: 0 });
+                self.set(PubState::Down {
+                    retry_at: Instant::now(),
+                    attempt: 0,
+                });
                 Err(BrokerError::Timeout("publish"))
             }
         }
@@ -434,7 +469,10 @@ impl<L> Drop for ResetOnDrop<'_, L> {
     fn drop(&mut self) {
         if self.armed {
             if let Ok(mut g) = self.state.lock() {
-                *g = PubState::Down { retry_at: Instant::now(), attempt: self.attempt };
+                *g = PubState::Down {
+                    retry_at: Instant::now(),
+                    attempt: self.attempt,
+                };
             }
         }
     }
@@ -470,7 +508,10 @@ mod tests {
         assert_eq!(b.delay(5, 0.0), Duration::from_secs(30));
         assert_eq!(b.delay(u32::MAX, 0.0), Duration::from_secs(30));
         let j = b.delay(2, 0.999);
-        assert!(j <= Duration::from_secs(4) && j >= Duration::from_millis(3200), "{j:?}");
+        assert!(
+            j <= Duration::from_secs(4) && j >= Duration::from_millis(3200),
+            "{j:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -481,22 +522,40 @@ mod tests {
             c.fetch_add(1, Ordering::SeqCst);
             Box::pin(async { Err(BrokerError::Broker("refused".into())) })
         });
-        let err = start_subscription(&fast_config(), connector).await.unwrap_err();
-        assert_eq!(err, BrokerError::Connect { attempts: 3, last: "broker error: refused".into() });
+        let err = start_subscription(&fast_config(), connector)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            BrokerError::Connect {
+                attempts: 3,
+                last: "broker error: refused".into()
+            }
+        );
         assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test(start_paused = true)]
     async fn start_attempt_that_hangs_is_bounded_by_connect_timeout() {
         let connector: Connector = Arc::new(|| Box::pin(std::future::pending()));
-        let cfg = BrokerConfig { connect_attempts: 1, ..fast_config() };
+        let cfg = BrokerConfig {
+            connect_attempts: 1,
+            ..fast_config()
+        };
         let err = start_subscription(&cfg, connector).await.unwrap_err();
-        assert!(matches!(err, BrokerError::Connect { attempts: 1, .. }), "{err}");
+        assert!(
+            matches!(err, BrokerError::Connect { attempts: 1, .. }),
+            "{err}"
+        );
     }
 
     /// A fake broker: each connection is an mpsc receiver handed out by the connector; the
     /// test keeps the senders and drops one to "cut" the link.
-    fn fake() -> (Connector, mpsc::UnboundedReceiver<mpsc::Sender<Bytes>>, Arc<AtomicU32>) {
+    fn fake() -> (
+        Connector,
+        mpsc::UnboundedReceiver<mpsc::Sender<Bytes>>,
+        Arc<AtomicU32>,
+    ) {
         let (links_tx, links_rx) = mpsc::unbounded_channel();
         let fail_next = Arc::new(AtomicU32::new(0));
         let f = fail_next.clone();
@@ -534,8 +593,14 @@ mod tests {
         fail_next.store(2, Ordering::SeqCst);
         let mut state = sub.state_watch();
         drop(link);
-        state.wait_for(|s| *s == LinkState::Reconnecting).await.unwrap();
-        state.wait_for(|s| *s == LinkState::Connected).await.unwrap();
+        state
+            .wait_for(|s| *s == LinkState::Reconnecting)
+            .await
+            .unwrap();
+        state
+            .wait_for(|s| *s == LinkState::Connected)
+            .await
+            .unwrap();
         assert_eq!(fail_next.load(Ordering::SeqCst), 0);
         let link = links.recv().await.unwrap();
         link.send(Bytes::from_static(b"two")).await.unwrap();
@@ -609,13 +674,22 @@ mod tests {
         // The link breaks and the broker refuses connections.
         p.set(PubState::Up(FakeLink(sent.clone(), false)));
         healthy.store(0, Ordering::SeqCst);
-        assert!(matches!(p.publish(Bytes::new()).await, Err(BrokerError::Broker(_))));
+        assert!(matches!(
+            p.publish(Bytes::new()).await,
+            Err(BrokerError::Broker(_))
+        ));
         // Next call tries one reconnection, which fails...
-        assert!(matches!(p.publish(Bytes::new()).await, Err(BrokerError::Broker(_))));
+        assert!(matches!(
+            p.publish(Bytes::new()).await,
+            Err(BrokerError::Broker(_))
+        ));
         let after_first = connects.load(Ordering::SeqCst);
         // ...and calls within the backoff delay fail at once, without connecting.
         for _ in 0..10 {
-            assert_eq!(p.publish(Bytes::new()).await, Err(BrokerError::Disconnected));
+            assert_eq!(
+                p.publish(Bytes::new()).await,
+                Err(BrokerError::Disconnected)
+            );
         }
         assert_eq!(connects.load(Ordering::SeqCst), after_first);
 
@@ -636,12 +710,21 @@ mod tests {
         }
         let connect: LinkConnector<Hang> = Arc::new(|| Box::pin(async { Ok(Hang) }));
         let p = Publisher::connect(&fast_config(), connect).await.unwrap();
-        assert_eq!(p.publish(Bytes::new()).await, Err(BrokerError::Timeout("publish")));
+        assert_eq!(
+            p.publish(Bytes::new()).await,
+            Err(BrokerError::Timeout("publish"))
+        );
     }
 
     #[test]
     fn errors_display() {
-        let e = BrokerError::Connect { attempts: 3, last: "x".into() };
-        assert_eq!(e.to_string(), "cannot connect to the broker after 3 attempt(s): x");
+        let e = BrokerError::Connect {
+            attempts: 3,
+            last: "x".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot connect to the broker after 3 attempt(s): x"
+        );
     }
 }

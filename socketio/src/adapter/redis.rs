@@ -90,7 +90,9 @@ pub struct RedisBroker {
 
 impl std::fmt::Debug for RedisBroker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisBroker").field("channel", &self.config.channel).finish_non_exhaustive()
+        f.debug_struct("RedisBroker")
+            .field("channel", &self.config.channel)
+            .finish_non_exhaustive()
     }
 }
 
@@ -99,7 +101,9 @@ impl RedisBroker {
     /// `config.channel`. Fails with [`BrokerError::Connect`] if the server cannot be reached.
     pub async fn connect(url: &str, config: BrokerConfig) -> Result<Self, BrokerError> {
         if config.channel.is_empty() {
-            return Err(BrokerError::InvalidChannel("the channel name is empty".into()));
+            return Err(BrokerError::InvalidChannel(
+                "the channel name is empty".into(),
+            ));
         }
         let client = parse_url(url)?;
         let channel: Arc<str> = Arc::from(config.channel.as_str());
@@ -118,7 +122,11 @@ impl RedisBroker {
             })
         });
         let publisher = Publisher::connect(&config, connect).await?;
-        Ok(Self { client, config, publisher })
+        Ok(Self {
+            client,
+            config,
+            publisher,
+        })
     }
 
     /// The channel this broker publishes and subscribes on.
@@ -154,33 +162,36 @@ fn health_checked(
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let state = (sink, stream, ticker, channel);
-    Box::pin(futures_util::stream::unfold(state, move |(mut sink, mut stream, mut ticker, channel)| async move {
-        loop {
-            tokio::select! {
-                msg = stream.next() => {
-                    let msg = msg?;
-                    if msg.get_channel_name() == &*channel {
-                        let payload = Bytes::copy_from_slice(msg.get_payload_bytes());
-                        return Some((payload, (sink, stream, ticker, channel)));
-                    }
-                }
-                _ = ticker.tick() => {
-                    let ping = sink.ping::<::redis::Value>();
-                    match tokio::time::timeout(period, ping).await {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(e)) => {
-                            tracing::warn!(error = %e, "redis subscriber ping failed");
-                            return None;
+    Box::pin(futures_util::stream::unfold(
+        state,
+        move |(mut sink, mut stream, mut ticker, channel)| async move {
+            loop {
+                tokio::select! {
+                    msg = stream.next() => {
+                        let msg = msg?;
+                        if msg.get_channel_name() == &*channel {
+                            let payload = Bytes::copy_from_slice(msg.get_payload_bytes());
+                            return Some((payload, (sink, stream, ticker, channel)));
                         }
-                        Err(_) => {
-                            tracing::warn!("redis subscriber ping timed out");
-                            return None;
+                    }
+                    _ = ticker.tick() => {
+                        let ping = sink.ping::<::redis::Value>();
+                        match tokio::time::timeout(period, ping).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) => {
+                                tracing::warn!(error = %e, "redis subscriber ping failed");
+                                return None;
+                            }
+                            Err(_) => {
+                                tracing::warn!("redis subscriber ping timed out");
+                                return None;
+                            }
                         }
                     }
                 }
             }
-        }
-    }))
+        },
+    ))
 }
 
 impl Broker for RedisBroker {
@@ -201,8 +212,17 @@ mod tests {
     fn url_schemes() {
         assert!(parse_url("redis://127.0.0.1:6379/0").is_ok());
         assert!(parse_url("unix:///tmp/redis.sock").is_ok());
-        assert!(matches!(parse_url("rediss://h:6380"), Err(BrokerError::Unsupported(_))));
-        assert!(matches!(parse_url("amqp://h"), Err(BrokerError::InvalidUrl(_))));
-        assert!(matches!(parse_url("127.0.0.1:6379"), Err(BrokerError::InvalidUrl(_))));
+        assert!(matches!(
+            parse_url("rediss://h:6380"),
+            Err(BrokerError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse_url("amqp://h"),
+            Err(BrokerError::InvalidUrl(_))
+        ));
+        assert!(matches!(
+            parse_url("127.0.0.1:6379"),
+            Err(BrokerError::InvalidUrl(_))
+        ));
     }
 }
