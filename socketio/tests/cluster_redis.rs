@@ -14,7 +14,11 @@ use socketio::adapter::redis::RedisBroker;
 use cluster::scenarios::{self, ConnectFn};
 
 const CONNECT: ConnectFn = |url: String, cfg: BrokerConfig| {
-    Box::pin(async move { RedisBroker::connect(&url, cfg).await.map(|b| Arc::new(b) as Arc<dyn Broker>) })
+    Box::pin(async move {
+        RedisBroker::connect(&url, cfg)
+            .await
+            .map(|b| Arc::new(b) as Arc<dyn Broker>)
+    })
 };
 
 /// The broker URL, or `None` (after a loud skip) when nothing listens there.
@@ -30,24 +34,35 @@ async fn broker(test: &str) -> Option<String> {
 
 #[tokio::test]
 async fn redis_publish_and_receive_between_two_brokers() {
-    let Some(url) = broker("redis_publish_and_receive_between_two_brokers").await else { return };
+    let Some(url) = broker("redis_publish_and_receive_between_two_brokers").await else {
+        return;
+    };
     scenarios::publish_and_receive(CONNECT, url, cluster::unique_channel("pr")).await;
 }
 
 #[tokio::test]
 async fn redis_malformed_messages_are_skipped() {
-    let Some(url) = broker("redis_malformed_messages_are_skipped").await else { return };
+    let Some(url) = broker("redis_malformed_messages_are_skipped").await else {
+        return;
+    };
     scenarios::malformed_is_skipped(CONNECT, url, cluster::unique_channel("bad")).await;
 }
 
 #[tokio::test]
 async fn redis_reconnects_after_the_link_is_cut() {
-    let Some(url) = broker("redis_reconnects_after_the_link_is_cut").await else { return };
+    let Some(url) = broker("redis_reconnects_after_the_link_is_cut").await else {
+        return;
+    };
     scenarios::reconnect(CONNECT, url, cluster::unique_channel("cut")).await;
 }
 
 #[tokio::test]
 async fn redis_unreachable_at_start_is_an_error() {
     // needs no broker: the URL points at a closed port
-    scenarios::unreachable_at_start(CONNECT, cluster::redis_url(), cluster::unique_channel("dead")).await;
+    scenarios::unreachable_at_start(
+        CONNECT,
+        cluster::redis_url(),
+        cluster::unique_channel("dead"),
+    )
+    .await;
 }

@@ -44,7 +44,11 @@ pub fn amqp_url() -> String {
 pub fn host_port(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let authority = rest.split('/').next().unwrap_or("");
-    authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority).to_owned()
+    authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority)
+        .to_owned()
 }
 
 /// The same URL with its `host:port` replaced.
@@ -63,7 +67,10 @@ pub async fn reachable(url: &str) -> bool {
 
 /// A channel name no other test (or run) uses.
 pub fn unique_channel(test: &str) -> String {
-    format!("socketio-test-{test}-{}", socketio::adapter::pubsub::new_host_id())
+    format!(
+        "socketio-test-{test}-{}",
+        socketio::adapter::pubsub::new_host_id()
+    )
 }
 
 /// Fast reconnection for tests (so "flows again within 10 s" holds with margin).
@@ -108,7 +115,9 @@ impl Proxy {
         let (up2, gen2) = (up.clone(), generation.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else { return };
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
                 if !up2.load(Ordering::SeqCst) {
                     drop(client);
                     continue;
@@ -120,7 +129,9 @@ impl Proxy {
                     if !up3.load(Ordering::SeqCst) {
                         return;
                     }
-                    let Ok(mut server) = TcpStream::connect(&target).await else { return };
+                    let Ok(mut server) = TcpStream::connect(&target).await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                         _ = cut.changed() => {}
@@ -129,7 +140,12 @@ impl Proxy {
                 });
             }
         });
-        Proxy { addr, up, generation, task }
+        Proxy {
+            addr,
+            up,
+            generation,
+            task,
+        }
     }
 
     pub fn cut(&self) {
@@ -168,5 +184,7 @@ pub fn venv_python() -> Option<PathBuf> {
 }
 
 pub fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cluster").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cluster")
+        .join(name)
 }

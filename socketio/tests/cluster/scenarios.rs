@@ -1,6 +1,11 @@
 //! Broker scenarios run against every real broker (Redis, RabbitMQ).
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,7 +44,9 @@ fn emit_env(host: &str, event: &str, args: &str) -> Envelope {
 async fn next_envelope(sub: &mut Subscription) -> (Envelope, Vec<PubSubError>) {
     let mut errors = Vec::new();
     loop {
-        let payload = within(10, "a message", sub.recv()).await.expect("subscription ended");
+        let payload = within(10, "a message", sub.recv())
+            .await
+            .expect("subscription ended");
         match decode(&payload) {
             Ok(env) => return (env, errors),
             Err(e) => errors.push(e),
@@ -73,7 +80,11 @@ pub async fn publish_and_receive(connect: ConnectFn, url: String, channel: Strin
     }
     for i in 0..20 {
         let (got, _) = next_envelope(&mut sub_a).await;
-        assert_eq!(got, emit_env(&host_b, "seq", &format!("[{i}]")), "order kept");
+        assert_eq!(
+            got,
+            emit_env(&host_b, "seq", &format!("[{i}]")),
+            "order kept"
+        );
     }
 }
 
@@ -85,9 +96,15 @@ pub async fn malformed_is_skipped(connect: ConnectFn, url: String, channel: Stri
     let b = connect(url, cfg).await.unwrap();
     let mut sub = b.subscribe().await.unwrap();
     // a Node redis-adapter style msgpack array, a JSON non-object, and an unknown method
-    a.publish(Bytes::from_static(b"\x93\xa7emitter\x83\xa4type\x02")).await.unwrap();
+    a.publish(Bytes::from_static(b"\x93\xa7emitter\x83\xa4type\x02"))
+        .await
+        .unwrap();
     a.publish(Bytes::from_static(b"[1,2,3]")).await.unwrap();
-    a.publish(Bytes::from_static(br#"{"method":"fetch_sockets","host_id":"x"}"#)).await.unwrap();
+    a.publish(Bytes::from_static(
+        br#"{"method":"fetch_sockets","host_id":"x"}"#,
+    ))
+    .await
+    .unwrap();
     let env = emit_env(&new_host_id(), "after", "[true]");
     a.publish(Bytes::from(encode(&env))).await.unwrap();
     let (got, errors) = next_envelope(&mut sub).await;
@@ -121,9 +138,13 @@ pub async fn reconnect(connect: ConnectFn, url: String, channel: String) {
 
     proxy.cut();
     let mut state = near_sub.state_watch();
-    within(10, "the subscription to notice the cut", state.wait_for(|s| *s == LinkState::Reconnecting))
-        .await
-        .unwrap();
+    within(
+        10,
+        "the subscription to notice the cut",
+        state.wait_for(|s| *s == LinkState::Reconnecting),
+    )
+    .await
+    .unwrap();
 
     // Local work goes on while the broker is unreachable.
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -133,16 +154,26 @@ pub async fn reconnect(connect: ConnectFn, url: String, channel: String) {
     // Publishing through the cut link errors, each call bounded in time.
     for _ in 0..5 {
         let started = Instant::now();
-        let r = near.publish(Bytes::from(encode(&emit_env(&host, "lost", "[0]")))).await;
+        let r = near
+            .publish(Bytes::from(encode(&emit_env(&host, "lost", "[0]"))))
+            .await;
         assert!(r.is_err(), "publish during the outage must fail");
-        assert!(started.elapsed() < Duration::from_secs(5), "publish took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "publish took {:?}",
+            started.elapsed()
+        );
     }
 
     proxy.restore();
     let restored = Instant::now();
-    within(10, "the subscription to come back", state.wait_for(|s| *s == LinkState::Connected))
-        .await
-        .unwrap();
+    within(
+        10,
+        "the subscription to come back",
+        state.wait_for(|s| *s == LinkState::Connected),
+    )
+    .await
+    .unwrap();
 
     // far -> near
     let after = emit_env(&host, "after", "[2]");
@@ -166,7 +197,11 @@ pub async fn reconnect(connect: ConnectFn, url: String, channel: String) {
             break;
         }
     }
-    assert!(restored.elapsed() < Duration::from_secs(10), "{:?}", restored.elapsed());
+    assert!(
+        restored.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        restored.elapsed()
+    );
 }
 
 /// A broker that is not there at start: a clear error after the configured attempts.
@@ -177,7 +212,13 @@ pub async fn unreachable_at_start(connect: ConnectFn, url: String, channel: Stri
     let Err(err) = connect(dead, test_config(&channel)).await else {
         panic!("connecting to a closed port succeeded");
     };
-    assert!(matches!(err, BrokerError::Connect { attempts: 2, .. }), "{err}");
-    assert!(err.to_string().starts_with("cannot connect to the broker after 2 attempt(s)"));
+    assert!(
+        matches!(err, BrokerError::Connect { attempts: 2, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("cannot connect to the broker after 2 attempt(s)")
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
