@@ -2,8 +2,8 @@
 //! and receive every message published on it, across broker outages.
 //!
 //! A [`Broker`] moves opaque payloads (the JSON text of [`crate::adapter::pubsub`]); it does not
-//! look inside them. Implementations: [`crate::adapter::redis::RedisBroker`] (feature `redis`)
-//! and [`crate::adapter::amqp::AmqpBroker`] (feature `amqp`).
+//! look inside them. Implementations: `adapter::redis::RedisBroker` (feature `redis`)
+//! and `adapter::amqp::AmqpBroker` (feature `amqp`).
 //!
 //! Behaviour every implementation follows:
 //! * **Connecting at start** tries [`BrokerConfig::connect_attempts`] times, each bounded by
@@ -37,6 +37,9 @@
 //! # Ok(())
 //! # }
 //! ```
+
+// The shared machinery below is used by the broker implementations, which are behind features.
+#![cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
 
 use std::fmt;
 use std::future::Future;

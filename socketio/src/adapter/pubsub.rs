@@ -587,12 +587,10 @@ fn decode_b64(items: impl Iterator<Item = Value>) -> Result<Vec<Bytes>, PubSubEr
 }
 
 /// Check every placeholder in `v` names an attachment that exists.
-fn check_placeholders(v: &Value, count: usize, depth: usize) -> Result<(), PubSubError> {
+fn check_placeholders(v: &Value, count: usize) -> Result<(), PubSubError> {
     // serde_json already refuses nesting deeper than 128, so the recursion is bounded.
     match v {
-        Value::Array(items) => items
-            .iter()
-            .try_for_each(|i| check_placeholders(i, count, depth + 1)),
+        Value::Array(items) => items.iter().try_for_each(|i| check_placeholders(i, count)),
         Value::Object(map) => {
             if map.get("_placeholder").and_then(Value::as_bool) == Some(true) {
                 if let Some(num) = map.get("num") {
@@ -602,8 +600,7 @@ fn check_placeholders(v: &Value, count: usize, depth: usize) -> Result<(), PubSu
                     };
                 }
             }
-            map.values()
-                .try_for_each(|i| check_placeholders(i, count, depth + 1))
+            map.values().try_for_each(|i| check_placeholders(i, count))
         }
         _ => Ok(()),
     }
@@ -634,7 +631,7 @@ fn emit_args(
     )?;
     let json = unpack_args(first)?;
     let tree: Value = serde_json::from_str(&json).map_err(|_| PubSubError::WrongType("data"))?;
-    check_placeholders(&tree, attachments.len(), 0)?;
+    check_placeholders(&tree, attachments.len())?;
     Ok(PackedArgs { json, attachments })
 }
 
@@ -666,7 +663,7 @@ fn callback_args(
     };
     if !attachments.is_empty() {
         let tree: Value = serde_json::from_str(text).map_err(|_| PubSubError::WrongType("args"))?;
-        check_placeholders(&tree, attachments.len(), 0)?;
+        check_placeholders(&tree, attachments.len())?;
     }
     Ok(PackedArgs {
         json: text.to_owned(),
@@ -1076,7 +1073,7 @@ mod tests {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|i| Value::from(i)),
+            any::<i64>().prop_map(Value::from),
             ".{0,8}".prop_map(Value::String),
         ];
         leaf.prop_recursive(3, 16, 4, |inner| {
