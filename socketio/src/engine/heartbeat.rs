@@ -1,0 +1,103 @@
+//! Server-driven heartbeat of one connection: a small state machine that takes `now`.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// What the heartbeat wants done now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Beat {
+    /// Nothing until [`Heartbeat::deadline`].
+    Wait,
+    /// Send a ping (`2`) now.
+    SendPing,
+    /// No pong arrived in time: close with `PingTimeout`.
+    TimedOut,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle { ping_at: Instant },
+    AwaitingPong { deadline: Instant },
+}
+
+/// Ping every `interval`, expect a pong within `timeout` of each ping.
+#[derive(Debug, Clone)]
+pub(crate) struct Heartbeat {
+    interval: Duration,
+    timeout: Duration,
+    phase: Phase,
+}
+
+impl Heartbeat {
+    pub(crate) fn new(now: Instant, interval: Duration, timeout: Duration) -> Self {
+        Self {
+            interval,
+            timeout,
+            phase: Phase::Idle {
+                ping_at: now + interval,
+            },
+        }
+    }
+
+    /// The next instant at which [`Heartbeat::poll`] has something to do.
+    pub(crate) fn deadline(&self) -> Instant {
+        match self.phase {
+            Phase::Idle { ping_at } => ping_at,
+            Phase::AwaitingPong { deadline } => deadline,
+        }
+    }
+
+    /// A pong arrived: the next ping is due one interval from now.
+    pub(crate) fn on_pong(&mut self, now: Instant) {
+        if let Phase::AwaitingPong { .. } = self.phase {
+            self.phase = Phase::Idle {
+                ping_at: now + self.interval,
+            };
+        }
+    }
+
+    pub(crate) fn poll(&mut self, now: Instant) -> Beat {
+        match self.phase {
+            Phase::Idle { ping_at } if now >= ping_at => {
+                self.phase = Phase::AwaitingPong {
+                    deadline: now + self.timeout,
+                };
+                Beat::SendPing
+            }
+            Phase::AwaitingPong { deadline } if now >= deadline => Beat::TimedOut,
+            _ => Beat::Wait,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_then_timeout() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut hb = Heartbeat::new(t0, ms(300), ms(200));
+        assert_eq!(hb.deadline(), t0 + ms(300));
+        assert_eq!(hb.poll(t0 + ms(299)), Beat::Wait);
+        assert_eq!(hb.poll(t0 + ms(300)), Beat::SendPing);
+        assert_eq!(hb.deadline(), t0 + ms(500));
+        assert_eq!(hb.poll(t0 + ms(499)), Beat::Wait);
+        assert_eq!(hb.poll(t0 + ms(500)), Beat::TimedOut);
+    }
+
+    #[test]
+    fn pong_reschedules() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut hb = Heartbeat::new(t0, ms(300), ms(200));
+        hb.on_pong(t0 + ms(10)); // unsolicited: ignored
+        assert_eq!(hb.deadline(), t0 + ms(300));
+        assert_eq!(hb.poll(t0 + ms(300)), Beat::SendPing);
+        hb.on_pong(t0 + ms(350));
+        assert_eq!(hb.deadline(), t0 + ms(650));
+        assert_eq!(hb.poll(t0 + ms(600)), Beat::Wait);
+    }
+}
