@@ -182,10 +182,7 @@ pub struct Decoder {
 impl Decoder {
     /// A decoder that accepts at most `max_attachments` attachments per packet.
     pub fn new(max_attachments: usize) -> Self {
-        Self {
-            max_attachments,
-            pending: None,
-        }
+        Self { max_attachments, pending: None }
     }
 
     /// The configured attachment limit.
