@@ -321,31 +321,35 @@ async fn poll_get<H: EngineHandler>(
     let mut frames = VecDeque::new();
     loop {
         let woken = conn.shared().data_ready.notified();
-        {
+        let answer = {
             let mut ob = conn.outbox();
-            let answer = if let Some(a) = ob.poll_answer.take() {
-                Some(a)
+            if let Some(a) = ob.poll_answer.take() {
+                Some(Some(a))
             } else if conn.transport() == Transport::Websocket {
-                Some(PollAnswer::Noop)
+                Some(Some(PollAnswer::Noop))
             } else if !ob.frames.is_empty() {
                 std::mem::swap(&mut ob.frames, &mut frames);
-                None
+                Some(None)
             } else if ob.close.is_some() {
-                Some(PollAnswer::Close)
+                Some(Some(PollAnswer::Close))
             } else if ob.upgrade == UpgradeState::Probed {
-                Some(PollAnswer::Noop)
+                Some(Some(PollAnswer::Noop))
             } else {
-                drop(ob);
-                woken.await;
-                continue;
-            };
-            if let Some(a) = answer {
+                None
+            }
+        };
+        match answer {
+            None => woken.await,
+            Some(Some(a)) => {
                 return text(match a {
                     PollAnswer::Noop => "6",
                     PollAnswer::Close => "1",
                 });
             }
+            Some(None) => break,
         }
+    }
+    {
         let payload = eio::encode_payload(frames.iter().map(|f| match f {
             Frame::Text(t) => PayloadFrame::Text(t),
             Frame::Binary(b) => PayloadFrame::Binary(b),
