@@ -1054,7 +1054,7 @@ async fn shutdown_closes_everything() {
     assert_eq!(b.engine.connection_count(), 2);
     b.engine.shutdown().await;
     assert_eq!(b.engine.connection_count(), 0);
-    let mut closed = vec![b.next_close().await, b.next_close().await];
+    let mut closed = [b.next_close().await, b.next_close().await];
     closed.sort_by(|x, y| x.0.cmp(&y.0));
     let mut expected = vec![polling, ws_sid];
     expected.sort();

@@ -10,11 +10,27 @@ use super::EngineConfig;
 /// The origin to echo in `Access-Control-Allow-Origin`, when there is one.
 pub(crate) type AllowedOrigin = Option<HeaderValue>;
 
-/// Check the request's `Origin` against the policy. `Err` is the 400 response to send.
+/// A request whose `Origin` the policy refuses.
+pub(crate) struct BadOrigin(String);
+
+impl BadOrigin {
+    /// python-engineio's answer: 400 with a JSON string body.
+    pub(crate) fn response(&self) -> Response<Body> {
+        let msg = format!("{} is not an accepted origin.", self.0);
+        let body = serde_json::to_string(&msg).unwrap_or_default();
+        let mut resp = Response::new(Body::from(body));
+        *resp.status_mut() = StatusCode::BAD_REQUEST;
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        resp
+    }
+}
+
+/// Check the request's `Origin` against the policy.
 pub(crate) fn check(
     config: &EngineConfig,
     headers: &HeaderMap,
-) -> Result<AllowedOrigin, Response<Body>> {
+) -> Result<AllowedOrigin, BadOrigin> {
     if matches!(config.cors, Cors::Disabled) {
         return Ok(None);
     }
@@ -31,13 +47,7 @@ pub(crate) fn check(
     if allowed {
         Ok(Some(value.clone()))
     } else {
-        let msg = format!("{origin} is not an accepted origin.");
-        let body = serde_json::to_string(&msg).unwrap_or_default();
-        Err(Response::builder()
-            .status(StatusCode::BAD_REQUEST)
-            .header(header::CONTENT_TYPE, "text/plain")
-            .body(Body::from(body))
-            .unwrap_or_default())
+        Err(BadOrigin(origin.into_owned()))
     }
 }
 

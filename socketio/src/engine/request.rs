@@ -99,7 +99,7 @@ impl<H: EngineHandler> Engine<H> {
         let config = &inner.config;
         let origin = match cors::check(config, req.headers()) {
             Ok(origin) => origin,
-            Err(resp) => return resp,
+            Err(bad) => return bad.response(),
         };
         let preflight = req.method() == Method::OPTIONS;
         let request_headers = req
@@ -349,13 +349,11 @@ async fn poll_get<H: EngineHandler>(
             Some(None) => break,
         }
     }
-    {
-        let payload = eio::encode_payload(frames.iter().map(|f| match f {
-            Frame::Text(t) => PayloadFrame::Text(t),
-            Frame::Binary(b) => PayloadFrame::Binary(b),
-        }));
-        return compress(engine, headers, payload);
-    }
+    let payload = eio::encode_payload(frames.iter().map(|f| match f {
+        Frame::Text(t) => PayloadFrame::Text(t),
+        Frame::Binary(b) => PayloadFrame::Binary(b),
+    }));
+    compress(engine, headers, payload)
 }
 
 fn accepts(headers: &HeaderMap, coding: &str) -> bool {
