@@ -522,6 +522,25 @@ async fn e12_polling_client_close() {
 }
 
 #[tokio::test]
+async fn e12_close_before_the_poll_arrives() {
+    // The suite fires the GET and the POST `1` together; the POST may win.
+    let b = bed(test_config());
+    let sid = b.handshake().await;
+    assert_eq!(b.post(&poll_uri(&sid), b"1").await.text(), "ok");
+    assert_eq!(
+        b.next_close().await,
+        (sid.clone(), CloseReason::TransportClose)
+    );
+    let late = b.get(&poll_uri(&sid)).await;
+    assert_eq!((late.status, late.text()), (StatusCode::OK, "6"));
+    assert_eq!(b.get(&poll_uri(&sid)).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        b.post(&poll_uri(&sid), b"4x").await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
 async fn client_ping_is_an_error() {
     let b = bed(test_config());
     let sid = b.handshake().await;
@@ -608,11 +627,9 @@ async fn e14_e15_after_upgrade() {
     assert_eq!(ws_text(&mut ws).await, "4sync");
     // E14: polling on an upgraded sid.
     assert_error(b.get(&poll_uri(&sid)).await, 3, "Bad request").await;
-    // E15: a second WebSocket for the sid is refused; the first keeps working.
-    match tokio_tungstenite::connect_async(format!("ws://{addr}/engine.io/?{query}")).await {
-        Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 400),
-        other => panic!("expected 400, got {other:?}"),
-    }
+    // E15: a second WebSocket for the sid is closed at once; the first keeps working.
+    let mut second = ws_connect(addr, &query).await;
+    assert_eq!(ws_closed(&mut second).await, Some(1000));
     ws.send(Ws::text("4hello")).await.unwrap();
     assert_eq!(ws_text(&mut ws).await, "4hello");
     // The heartbeat carries on over the WebSocket.
@@ -1035,11 +1052,14 @@ async fn transports_restriction() {
     assert!(r.text().contains(r#""upgrades":[]"#));
     let v: serde_json::Value = serde_json::from_slice(&r.body[1..]).unwrap();
     let addr = b.serve().await;
-    let url = format!(
-        "ws://{addr}/engine.io/?EIO=4&transport=websocket&sid={}",
+    let query = format!(
+        "EIO=4&transport=websocket&sid={}",
         v["sid"].as_str().unwrap()
     );
-    assert!(tokio_tungstenite::connect_async(url).await.is_err());
+    let mut ws = ws_connect(addr, &query).await;
+    assert_eq!(ws_closed(&mut ws).await, Some(1000), "upgrade refused");
+    let sid = v["sid"].as_str().unwrap();
+    assert_eq!(b.post(&poll_uri(sid), b"4still polling").await.text(), "ok");
 }
 
 #[tokio::test]
@@ -1059,7 +1079,10 @@ async fn shutdown_closes_everything() {
     let mut expected = vec![polling, ws_sid];
     expected.sort();
     let reasons = [CloseReason::ServerShuttingDown; 2];
-    assert_eq!(closed.iter().map(|c| c.0.clone()).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        closed.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
+        expected
+    );
     assert_eq!(closed.iter().map(|c| c.1).collect::<Vec<_>>(), reasons);
     assert!(ws_closed(&mut ws).await.is_some());
     let r = b.get("/engine.io/?EIO=4&transport=polling").await;

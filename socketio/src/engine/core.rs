@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -167,9 +168,34 @@ impl<H: EngineHandler> EngineInner<H> {
         session
     }
 
+    /// Finish a closing polling session. When the client closed it while its last poll was
+    /// still on the way, the session stays findable (closed) until that poll has had its
+    /// `6`, for at most `min(ping_timeout, 1 s)`.
+    pub(crate) async fn finish_polling(&self, session: &Session<H>, reason: CloseReason) {
+        self.run_on_close(session, reason);
+        let grace = self.config.ping_timeout.min(Duration::from_secs(1));
+        let until = Instant::now() + grace;
+        loop {
+            let woken = session.conn.shared().driver.notified();
+            if session.conn.outbox().poll_answer.is_none() || self.is_shutting_down() {
+                break;
+            }
+            tokio::select! {
+                _ = sleep_until(until) => break,
+                _ = woken => {}
+            }
+        }
+        self.forget(session);
+    }
+
     /// Finish a closing session: run `on_close` (once), forget the session, release a
     /// pending poll.
     pub(crate) fn finish(&self, session: &Session<H>, reason: CloseReason) {
+        self.run_on_close(session, reason);
+        self.forget(session);
+    }
+
+    fn run_on_close(&self, session: &Session<H>, reason: CloseReason) {
         {
             let mut ob = session.conn.outbox();
             session.conn.request_close_locked(&mut ob, reason);
@@ -178,6 +204,10 @@ impl<H: EngineHandler> EngineInner<H> {
         if let Some(mut state) = state {
             self.handler.on_close(&mut state, &session.conn, reason);
         }
+        session.conn.shared().data_ready.notify_one();
+    }
+
+    fn forget(&self, session: &Session<H>) {
         let empty = {
             let mut sessions = lock(&self.sessions);
             sessions.remove(session.conn.sid());
@@ -222,7 +252,7 @@ pub(crate) async fn drive_polling<H: EngineHandler>(
     loop {
         let woken = conn.shared().driver.notified();
         if let Some(reason) = conn.close_reason() {
-            engine.finish(&session, reason);
+            engine.finish_polling(&session, reason).await;
             return;
         }
         {

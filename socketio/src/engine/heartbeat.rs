@@ -57,11 +57,22 @@ impl Heartbeat {
         }
     }
 
+    /// True when no pong can arrive in time any more, even if the timer has not fired
+    /// yet (a request may arrive just before the timer task runs).
+    pub(crate) fn expired(&self, now: Instant) -> bool {
+        match self.phase {
+            Phase::Idle { ping_at } => now >= ping_at + self.timeout,
+            Phase::AwaitingPong { deadline } => now >= deadline,
+        }
+    }
+
     pub(crate) fn poll(&mut self, now: Instant) -> Beat {
         match self.phase {
             Phase::Idle { ping_at } if now >= ping_at => {
+                // Measured from when the ping was due, so a late timer does not stretch
+                // the deadline.
                 self.phase = Phase::AwaitingPong {
-                    deadline: now + self.timeout,
+                    deadline: ping_at + self.timeout,
                 };
                 Beat::SendPing
             }
@@ -86,6 +97,21 @@ mod tests {
         assert_eq!(hb.deadline(), t0 + ms(500));
         assert_eq!(hb.poll(t0 + ms(499)), Beat::Wait);
         assert_eq!(hb.poll(t0 + ms(500)), Beat::TimedOut);
+    }
+
+    #[test]
+    fn late_timer_does_not_stretch_deadline() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut hb = Heartbeat::new(t0, ms(300), ms(200));
+        assert!(!hb.expired(t0 + ms(499)));
+        assert!(
+            hb.expired(t0 + ms(500)),
+            "expired even before the ping was sent"
+        );
+        assert_eq!(hb.poll(t0 + ms(320)), Beat::SendPing);
+        assert_eq!(hb.deadline(), t0 + ms(500));
+        assert!(hb.expired(t0 + ms(500)));
     }
 
     #[test]

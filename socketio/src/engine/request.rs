@@ -164,6 +164,18 @@ async fn route<H: EngineHandler>(engine: &Arc<EngineInner<H>>, req: Request) -> 
         return EioError::UnknownSid.response();
     };
     if session.conn.is_closed() {
+        // After a client close (`1`) that found no poll pending, the poll the client had
+        // in flight is still owed its `6`, even if it arrives second.
+        let owed = transport == Transport::Polling && req.method() == Method::GET && {
+            let ob = session.conn.outbox();
+            ob.poll_answer.is_some() && !ob.get_active
+        };
+        if !owed {
+            return EioError::UnknownSid.response();
+        }
+    } else if lock(&session.hb).expired(tokio::time::Instant::now()) {
+        // The timer task may not have run yet; the deadline is exact all the same.
+        session.conn.close(CloseReason::PingTimeout);
         return EioError::UnknownSid.response();
     }
     match transport {
@@ -177,12 +189,7 @@ async fn route<H: EngineHandler>(engine: &Arc<EngineInner<H>>, req: Request) -> 
                 _ => EioError::BadRequest.response(),
             }
         }
-        Transport::Websocket => {
-            if !config.allow_upgrades || session.conn.transport() != Transport::Polling {
-                return EioError::BadRequest.response();
-            }
-            websocket(engine, req, Some(session)).await
-        }
+        Transport::Websocket => websocket(engine, req, Some(session)).await,
     }
 }
 
@@ -262,12 +269,21 @@ async fn websocket<H: EngineHandler>(
             upgrade.on_upgrade(move |socket| ws::run_fresh(engine, socket, request))
         }
         Some(session) => {
-            {
+            // Like the reference server, a WebSocket that may not upgrade this session
+            // (already upgraded or upgrading, upgrades off) is accepted, then closed.
+            let refused = {
                 let mut ob = session.conn.outbox();
-                if ob.upgrade != UpgradeState::None || ob.close.is_some() {
-                    return EioError::BadRequest.response();
+                let refused = !config.allow_upgrades
+                    || session.conn.transport() != Transport::Polling
+                    || ob.upgrade != UpgradeState::None
+                    || ob.close.is_some();
+                if !refused {
+                    ob.upgrade = UpgradeState::Pending;
                 }
-                ob.upgrade = UpgradeState::Pending;
+                refused
+            };
+            if refused {
+                return upgrade.on_upgrade(ws::refuse);
             }
             let failed = Arc::clone(&session);
             upgrade
@@ -324,6 +340,7 @@ async fn poll_get<H: EngineHandler>(
         let answer = {
             let mut ob = conn.outbox();
             if let Some(a) = ob.poll_answer.take() {
+                conn.shared().driver.notify_one();
                 Some(Some(a))
             } else if conn.transport() == Transport::Websocket {
                 Some(Some(PollAnswer::Noop))
@@ -486,9 +503,7 @@ async fn poll_post<H: EngineHandler>(
             PayloadPacket::Text(Packet::Noop) => {}
             PayloadPacket::Text(Packet::Close) => {
                 let mut ob = conn.outbox();
-                if ob.get_active {
-                    ob.poll_answer = Some(PollAnswer::Noop);
-                }
+                ob.poll_answer = Some(PollAnswer::Noop);
                 conn.request_close_locked(&mut ob, CloseReason::TransportClose);
                 drop(ob);
                 conn.wake_all();

@@ -102,6 +102,11 @@ pub(crate) async fn run_upgrade<H: crate::engine::EngineHandler>(
     run_loop(engine, session, socket).await;
 }
 
+/// Accept a WebSocket only to close it at once.
+pub(crate) async fn refuse(mut socket: WebSocket) {
+    let _ = socket.send(close_msg(NORMAL)).await;
+}
+
 fn close_msg(code: u16) -> WsMessage {
     WsMessage::Close(Some(CloseFrame {
         code,
