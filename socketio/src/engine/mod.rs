@@ -205,6 +205,8 @@ pub struct EngineConn {
 pub(crate) enum PollAnswer {
     /// `6`: the poll is released (client close, upgrade).
     Noop,
+    /// HTTP 400: the session ended on an error.
+    Error,
     /// `1`: the session is closed under it (duplicate poll).
     Close,
 }

@@ -347,8 +347,15 @@ async fn poll_get<H: EngineHandler>(
             } else if !ob.frames.is_empty() {
                 std::mem::swap(&mut ob.frames, &mut frames);
                 Some(None)
-            } else if ob.close.is_some() {
-                Some(Some(PollAnswer::Close))
+            } else if let Some(reason) = ob.close {
+                // A deliberate close is announced with a close packet; a session that ended on
+                // an error (payload too large, parse error, ...) fails the poll, so clients
+                // report a transport error rather than a server disconnect.
+                Some(Some(if closes_gracefully(reason) {
+                    PollAnswer::Close
+                } else {
+                    PollAnswer::Error
+                }))
             } else if ob.upgrade == UpgradeState::Probed {
                 Some(Some(PollAnswer::Noop))
             } else {
@@ -358,10 +365,11 @@ async fn poll_get<H: EngineHandler>(
         match answer {
             None => woken.await,
             Some(Some(a)) => {
-                return text(match a {
-                    PollAnswer::Noop => "6",
-                    PollAnswer::Close => "1",
-                });
+                return match a {
+                    PollAnswer::Noop => text("6"),
+                    PollAnswer::Close => text("1"),
+                    PollAnswer::Error => EioError::BadRequest.response(),
+                };
             }
             Some(None) => break,
         }
@@ -371,6 +379,14 @@ async fn poll_get<H: EngineHandler>(
         Frame::Binary(b) => PayloadFrame::Binary(b),
     }));
     compress(engine, headers, payload)
+}
+
+/// Whether a session closed for `reason` announces it to a pending poll with a close packet.
+fn closes_gracefully(reason: CloseReason) -> bool {
+    matches!(
+        reason,
+        CloseReason::TransportClose | CloseReason::ForcedClose | CloseReason::ServerShuttingDown
+    )
 }
 
 fn accepts(headers: &HeaderMap, coding: &str) -> bool {
