@@ -94,6 +94,20 @@ impl Ws {
         Self::open_with(addr, "", &[]).await
     }
 
+    /// Open a connection, or `None` when the server refuses it (failed upgrade, or a close
+    /// instead of the open packet).
+    pub async fn try_open(addr: SocketAddr) -> Option<Ws> {
+        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+        let (ws, _) = within("the websocket handshake", tokio_tungstenite::connect_async(url))
+            .await
+            .ok()?;
+        let mut c = Ws { ws, eio_sid: String::new(), auto_pong: true };
+        match c.recv().await {
+            Recv::Text(t) if t.starts_with('0') => Some(c),
+            _ => None,
+        }
+    }
+
     /// Open with extra query parameters (`"a=1&b=2"`) and request headers.
     pub async fn open_with(addr: SocketAddr, query: &str, headers: &[(&str, &str)]) -> Ws {
         let mut url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
