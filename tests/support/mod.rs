@@ -4,7 +4,12 @@
 //!
 //! Included by each test file with `#[path = "../support/mod.rs"] mod support;`.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -98,10 +103,17 @@ impl Ws {
     /// instead of the open packet).
     pub async fn try_open(addr: SocketAddr) -> Option<Ws> {
         let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
-        let (ws, _) = within("the websocket handshake", tokio_tungstenite::connect_async(url))
-            .await
-            .ok()?;
-        let mut c = Ws { ws, eio_sid: String::new(), auto_pong: true };
+        let (ws, _) = within(
+            "the websocket handshake",
+            tokio_tungstenite::connect_async(url),
+        )
+        .await
+        .ok()?;
+        let mut c = Ws {
+            ws,
+            eio_sid: String::new(),
+            auto_pong: true,
+        };
         match c.recv().await {
             Recv::Text(t) if t.starts_with('0') => Some(c),
             _ => None,
@@ -122,12 +134,21 @@ impl Ws {
                 http::HeaderValue::from_str(v).unwrap(),
             );
         }
-        let (ws, _) = within("the websocket handshake", tokio_tungstenite::connect_async(req))
-            .await
-            .unwrap();
-        let mut c = Ws { ws, eio_sid: String::new(), auto_pong: true };
+        let (ws, _) = within(
+            "the websocket handshake",
+            tokio_tungstenite::connect_async(req),
+        )
+        .await
+        .unwrap();
+        let mut c = Ws {
+            ws,
+            eio_sid: String::new(),
+            auto_pong: true,
+        };
         let open = c.recv_text().await;
-        let json = open.strip_prefix('0').unwrap_or_else(|| panic!("not an open packet: {open}"));
+        let json = open
+            .strip_prefix('0')
+            .unwrap_or_else(|| panic!("not an open packet: {open}"));
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
         c.eio_sid = v["sid"].as_str().unwrap().to_owned();
         c
@@ -216,7 +237,8 @@ impl Ws {
     /// Doubles as a barrier: every frame the server queued for this client before answering
     /// this event arrives before the ack (frames received meanwhile are returned too).
     pub async fn roundtrip(&mut self, nsp: &str, id: u64, event: &str) -> Vec<String> {
-        self.send(&format!("42{}{id}[\"{event}\"]", nsp_prefix(nsp))).await;
+        self.send(&format!("42{}{id}[\"{event}\"]", nsp_prefix(nsp)))
+            .await;
         let want = format!("43{}{id}", nsp_prefix(nsp));
         let mut before = Vec::new();
         loop {
@@ -231,7 +253,11 @@ impl Ws {
 
 /// `"/chat,"` for `/chat`, `""` for `/`.
 pub fn nsp_prefix(nsp: &str) -> String {
-    if nsp == "/" { String::new() } else { format!("{nsp},") }
+    if nsp == "/" {
+        String::new()
+    } else {
+        format!("{nsp},")
+    }
 }
 
 /// The CONNECT packet a client sends.
@@ -247,7 +273,11 @@ pub fn connect_sid(nsp: &str, reply: &str) -> String {
         .unwrap_or_else(|| panic!("expected a CONNECT reply for {nsp}, got {reply}"));
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
     let sid = v["sid"].as_str().unwrap().to_owned();
-    assert_eq!(v.as_object().unwrap().len(), 1, "CONNECT payload is only the sid: {reply}");
+    assert_eq!(
+        v.as_object().unwrap().len(),
+        1,
+        "CONNECT payload is only the sid: {reply}"
+    );
     sid
 }
 
@@ -269,7 +299,9 @@ pub struct HttpResponse {
 
 /// One HTTP/1.1 request with `Connection: close`; returns status and (de-chunked) body.
 pub async fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> HttpResponse {
-    let mut stream = within("tcp connect", TcpStream::connect(addr)).await.unwrap();
+    let mut stream = within("tcp connect", TcpStream::connect(addr))
+        .await
+        .unwrap();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
          Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n",
@@ -278,7 +310,9 @@ pub async fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Ht
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(body).await.unwrap();
     let mut raw = Vec::new();
-    within("an HTTP response", stream.read_to_end(&mut raw)).await.unwrap();
+    within("an HTTP response", stream.read_to_end(&mut raw))
+        .await
+        .unwrap();
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -296,8 +330,9 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16)
-            .unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16)
+                .unwrap();
         data = &data[line_end + 2..];
         if size == 0 {
             return out;
@@ -316,11 +351,21 @@ impl Polling {
             path.push_str(query);
         }
         let r = http(addr, "GET", &path, b"").await;
-        assert_eq!(r.status, 200, "handshake: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            200,
+            "handshake: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         let text = String::from_utf8(r.body).unwrap();
-        let json = text.strip_prefix('0').unwrap_or_else(|| panic!("not an open packet: {text}"));
+        let json = text
+            .strip_prefix('0')
+            .unwrap_or_else(|| panic!("not an open packet: {text}"));
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
-        Polling { addr, eio_sid: v["sid"].as_str().unwrap().to_owned() }
+        Polling {
+            addr,
+            eio_sid: v["sid"].as_str().unwrap().to_owned(),
+        }
     }
 
     fn path(&self) -> String {
@@ -330,7 +375,9 @@ impl Polling {
     /// POST packets (joined with the record separator); returns the status.
     pub async fn post(&self, packets: &[&str]) -> u16 {
         let body = packets.join("\x1e");
-        http(self.addr, "POST", &self.path(), body.as_bytes()).await.status
+        http(self.addr, "POST", &self.path(), body.as_bytes())
+            .await
+            .status
     }
 
     /// One GET: the status and the packets of the payload (pings answered with a POST `3`).

@@ -1,7 +1,12 @@
 //! Acknowledgements both ways: handler return values, undeserializable payloads, events without
 //! a handler, `emit_with_ack`, `call` (typed answer, timeout), pending acks on disconnect,
 //! `max_pending_acks`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -22,10 +27,17 @@ async fn server(config: ServerConfig) -> (TestServer, mpsc::UnboundedReceiver<u3
     ns.on("string", async |s: String| format!("got {s}"));
     ns.on("tuple", async || ("a", 1, [true]));
     ns.on("result", async |n: i64| -> Result<i64, AckError> {
-        if n < 0 { Err(AckError("negative".into())) } else { Ok(n * 2) }
+        if n < 0 {
+            Err(AckError("negative".into()))
+        } else {
+            Ok(n * 2)
+        }
     });
     ns.on("result_tuple", async || Ok::<_, String>((1, 2)));
-    ns.on("question_mark", async |s: String| -> Result<u32, AckError> { Ok(s.parse::<u32>()?) });
+    ns.on(
+        "question_mark",
+        async |s: String| -> Result<u32, AckError> { Ok(s.parse::<u32>()?) },
+    );
     ns.on("explicit", async |ack: AckSender| {
         assert!(ack.requested());
         ack.send(&("by", "hand"));
@@ -61,15 +73,29 @@ async fn handler_return_value_is_the_ack() {
     assert_eq!(ask(&mut c, r#"423["string","x"]"#).await, r#"433["got x"]"#);
     assert_eq!(ask(&mut c, r#"424["tuple"]"#).await, r#"434["a",1,[true]]"#);
     assert_eq!(ask(&mut c, r#"425["result",21]"#).await, "435[42]");
-    assert_eq!(ask(&mut c, r#"426["result",-1]"#).await, r#"436[{"error":"negative"}]"#);
+    assert_eq!(
+        ask(&mut c, r#"426["result",-1]"#).await,
+        r#"436[{"error":"negative"}]"#
+    );
     assert_eq!(ask(&mut c, r#"427["result_tuple"]"#).await, "437[1,2]");
     assert_eq!(ask(&mut c, r#"428["question_mark","12"]"#).await, "438[12]");
     let err = ask(&mut c, r#"429["question_mark","x"]"#).await;
     let v = json(err.strip_prefix("439").unwrap());
-    assert!(v[0]["error"].as_str().is_some_and(|e| e.contains("invalid digit")), "{err}");
-    assert_eq!(ask(&mut c, r#"4210["explicit"]"#).await, r#"4310["by","hand"]"#);
+    assert!(
+        v[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("invalid digit")),
+        "{err}"
+    );
+    assert_eq!(
+        ask(&mut c, r#"4210["explicit"]"#).await,
+        r#"4310["by","hand"]"#
+    );
     // Large ids survive.
-    assert_eq!(ask(&mut c, r#"429007199254740991["unit"]"#).await, "439007199254740991[]");
+    assert_eq!(
+        ask(&mut c, r#"429007199254740991["unit"]"#).await,
+        "439007199254740991[]"
+    );
 }
 
 #[tokio::test]
@@ -86,9 +112,18 @@ async fn payload_that_does_not_deserialize_gets_error_ack_and_no_call() {
     let (srv, mut rx) = server(ServerConfig::default()).await;
     let (mut c, _) = connected(&srv).await;
     let reply = ask(&mut c, r#"421["typed","not a number"]"#).await;
-    let v = json(reply.strip_prefix("431").unwrap_or_else(|| panic!("{reply}")));
+    let v = json(
+        reply
+            .strip_prefix("431")
+            .unwrap_or_else(|| panic!("{reply}")),
+    );
     assert_eq!(v.as_array().unwrap().len(), 1, "{reply}");
-    assert!(v[0]["error"].as_str().is_some_and(|e| e.contains("argument 1")), "{reply}");
+    assert!(
+        v[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("argument 1")),
+        "{reply}"
+    );
     // A missing argument is an error too.
     let reply = ask(&mut c, r#"422["typed"]"#).await;
     assert!(reply.starts_with(r#"432[{"error":"#), "{reply}");
@@ -104,7 +139,10 @@ async fn event_without_handler_gets_no_ack() {
     let (mut c, _) = connected(&srv).await;
     c.send(r#"425["nobody_listens",1]"#).await;
     let before = c.roundtrip("/", 6, "unit").await;
-    assert!(before.is_empty(), "python-socketio sends no ACK without a handler: {before:?}");
+    assert!(
+        before.is_empty(),
+        "python-socketio sends no ACK without a handler: {before:?}"
+    );
 }
 
 #[tokio::test]
@@ -112,10 +150,17 @@ async fn emit_with_ack_resolves_with_client_answer() {
     let (srv, _rx) = server(ServerConfig::default()).await;
     let (mut c, socket) = connected(&srv).await;
     let fut = socket.emit_with_ack("ask", &("q", 1)).unwrap();
-    assert_eq!(c.recv_text().await, r#"421["ask","q",1]"#, "ack ids start at 1 per socket");
+    assert_eq!(
+        c.recv_text().await,
+        r#"421["ask","q",1]"#,
+        "ack ids start at 1 per socket"
+    );
     c.send(r#"431["yes",2]"#).await;
     let answer = within("the ack", fut).await.unwrap();
-    assert_eq!(answer.decode::<(String, u32)>().unwrap(), ("yes".to_owned(), 2));
+    assert_eq!(
+        answer.decode::<(String, u32)>().unwrap(),
+        ("yes".to_owned(), 2)
+    );
     assert_eq!(answer.args().len(), 2);
     // Next id is 2; an unknown id is ignored.
     let fut = socket.emit_with_ack("again", &()).unwrap();
@@ -136,7 +181,10 @@ async fn binary_ack_from_client() {
     c.send(r#"461-1[{"_placeholder":true,"num":0}]"#).await;
     c.send_binary(b"\x01\x02").await;
     let answer = within("the binary ack", fut).await.unwrap();
-    assert_eq!(answer.decode::<bytes::Bytes>().unwrap(), bytes::Bytes::from_static(b"\x01\x02"));
+    assert_eq!(
+        answer.decode::<bytes::Bytes>().unwrap(),
+        bytes::Bytes::from_static(b"\x01\x02")
+    );
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -150,21 +198,31 @@ async fn call_decodes_typed_answer_and_times_out() {
     let (mut c, socket) = connected(&srv).await;
     let s = socket.clone();
     let call = tokio::spawn(async move {
-        s.call::<Answer>("question", &(), Duration::from_secs(5)).await
+        s.call::<Answer>("question", &(), Duration::from_secs(5))
+            .await
     });
     assert_eq!(c.recv_text().await, r#"421["question"]"#);
     c.send(r#"431[{"ok":true}]"#).await;
-    assert_eq!(within("call", call).await.unwrap().unwrap(), Answer { ok: true });
+    assert_eq!(
+        within("call", call).await.unwrap().unwrap(),
+        Answer { ok: true }
+    );
 
     // A wrong shape is a decode error.
     let s = socket.clone();
-    let call = tokio::spawn(async move { s.call::<Answer>("q", &(), Duration::from_secs(5)).await });
+    let call =
+        tokio::spawn(async move { s.call::<Answer>("q", &(), Duration::from_secs(5)).await });
     assert_eq!(c.recv_text().await, r#"422["q"]"#);
     c.send(r#"432["nope"]"#).await;
-    assert!(matches!(within("call", call).await.unwrap(), Err(CallError::Decode(_))));
+    assert!(matches!(
+        within("call", call).await.unwrap(),
+        Err(CallError::Decode(_))
+    ));
 
     // No answer: timeout, and the ack slot is freed.
-    let r = socket.call::<Answer>("silence", &(), Duration::from_millis(50)).await;
+    let r = socket
+        .call::<Answer>("silence", &(), Duration::from_millis(50))
+        .await;
     assert_eq!(r, Err(CallError::Timeout));
 }
 
@@ -175,16 +233,28 @@ async fn pending_acks_resolve_disconnected_when_client_leaves() {
     let a = socket.emit_with_ack("a", &()).unwrap();
     let b = socket.emit_with_ack("b", &()).unwrap();
     c.close().await;
-    assert_eq!(within("ack a", a).await.unwrap_err(), CallError::Disconnected);
-    assert_eq!(within("ack b", b).await.unwrap_err(), CallError::Disconnected);
-    assert_eq!(socket.emit_with_ack("c", &()).unwrap_err(), EmitError::Disconnected);
+    assert_eq!(
+        within("ack a", a).await.unwrap_err(),
+        CallError::Disconnected
+    );
+    assert_eq!(
+        within("ack b", b).await.unwrap_err(),
+        CallError::Disconnected
+    );
+    assert_eq!(
+        socket.emit_with_ack("c", &()).unwrap_err(),
+        EmitError::Disconnected
+    );
     let r = socket.call::<()>("d", &(), Duration::from_secs(1)).await;
     assert_eq!(r, Err(CallError::Emit(EmitError::Disconnected)));
 }
 
 #[tokio::test]
 async fn max_pending_acks_plus_one_is_refused() {
-    let config = ServerConfig { max_pending_acks: 3, ..ServerConfig::default() };
+    let config = ServerConfig {
+        max_pending_acks: 3,
+        ..ServerConfig::default()
+    };
     let (srv, _rx) = server(config).await;
     let (mut c, socket) = connected(&srv).await;
     let mut futs = Vec::new();
@@ -192,7 +262,10 @@ async fn max_pending_acks_plus_one_is_refused() {
         futs.push(socket.emit_with_ack("ask", &i).unwrap());
         assert_eq!(c.recv_text().await, format!(r#"42{i}["ask",{i}]"#));
     }
-    assert_eq!(socket.emit_with_ack("ask", &4).unwrap_err(), EmitError::TooManyPendingAcks);
+    assert_eq!(
+        socket.emit_with_ack("ask", &4).unwrap_err(),
+        EmitError::TooManyPendingAcks
+    );
     let r = socket.call::<()>("ask", &4, Duration::from_secs(1)).await;
     assert_eq!(r, Err(CallError::Emit(EmitError::TooManyPendingAcks)));
     // Nothing was sent for the refused ones; answering one frees a slot.
@@ -200,5 +273,8 @@ async fn max_pending_acks_plus_one_is_refused() {
     within("ack 2", futs.remove(1)).await.unwrap();
     let _again = socket.emit_with_ack("ask", &5).unwrap();
     assert_eq!(c.recv_text().await, r#"424["ask",5]"#);
-    assert_eq!(socket.emit_with_ack("ask", &6).unwrap_err(), EmitError::TooManyPendingAcks);
+    assert_eq!(
+        socket.emit_with_ack("ask", &6).unwrap_err(),
+        EmitError::TooManyPendingAcks
+    );
 }

@@ -1,6 +1,11 @@
 //! Handler scheduling (in order per socket, independent between clients, concurrent on
 //! request, bounded queue), back-pressure on a client that does not read, graceful shutdown.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -48,7 +53,12 @@ async fn fixture(config: ServerConfig) -> Fixture {
         async move { g_tx.send((s.id().to_owned(), r)).unwrap() }
     });
     io.of("/probe").on("ping", async || ());
-    Fixture { srv: serve(io).await, gate, log, gone }
+    Fixture {
+        srv: serve(io).await,
+        gate,
+        log,
+        gone,
+    }
 }
 
 /// A client on `/` and `/probe`. A probe roundtrip proves that every packet sent before it on
@@ -70,7 +80,10 @@ async fn events_of_one_socket_run_in_order() {
     assert_eq!(next(&mut fx.log).await, "slow-start:1");
     // Both fast events were dispatched, yet neither ran while the slow one waits.
     assert!(c.roundtrip("/probe", 1, "ping").await.is_empty());
-    assert!(fx.log.try_recv().is_err(), "a later event ran before the slow one finished");
+    assert!(
+        fx.log.try_recv().is_err(),
+        "a later event ran before the slow one finished"
+    );
     fx.gate.add_permits(1);
     assert_eq!(next(&mut fx.log).await, "slow-end:1");
     assert_eq!(next(&mut fx.log).await, "fast:2");
@@ -99,7 +112,10 @@ async fn slow_handler_does_not_delay_other_clients_or_namespaces() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_handlers_overlap() {
-    let config = ServerConfig { concurrent_handlers: true, ..ServerConfig::default() };
+    let config = ServerConfig {
+        concurrent_handlers: true,
+        ..ServerConfig::default()
+    };
     let mut fx = fixture(config).await;
     let mut c = client(&fx).await;
     c.send(r#"421["slow","1"]"#).await;
@@ -107,7 +123,11 @@ async fn concurrent_handlers_overlap() {
     c.send(r#"423["fast","3"]"#).await;
     // The fast one finishes while both slow ones wait.
     assert_eq!(c.recv_text().await, "433[]");
-    let mut started = vec![next(&mut fx.log).await, next(&mut fx.log).await, next(&mut fx.log).await];
+    let mut started = vec![
+        next(&mut fx.log).await,
+        next(&mut fx.log).await,
+        next(&mut fx.log).await,
+    ];
     started.sort();
     assert_eq!(started, ["fast:3", "slow-start:1", "slow-start:2"]);
     fx.gate.add_permits(2);
@@ -121,13 +141,19 @@ async fn concurrent_handlers_overlap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_queued_events_at_limit_keeps_the_connection() {
-    let config = ServerConfig { max_queued_events: 2, ..ServerConfig::default() };
+    let config = ServerConfig {
+        max_queued_events: 2,
+        ..ServerConfig::default()
+    };
     let mut fx = fixture(config).await;
     let mut c = client(&fx).await;
     c.send(r#"421["slow","1"]"#).await;
     c.send(r#"422["fast","2"]"#).await;
     c.send(r#"423["fast","3"]"#).await;
-    assert!(c.roundtrip("/probe", 4, "ping").await.is_empty(), "still connected");
+    assert!(
+        c.roundtrip("/probe", 4, "ping").await.is_empty(),
+        "still connected"
+    );
     fx.gate.add_permits(1);
     assert_eq!(c.recv_text().await, "431[]");
     assert_eq!(c.recv_text().await, "432[]");
@@ -137,7 +163,10 @@ async fn max_queued_events_at_limit_keeps_the_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_queued_events_plus_one_closes_the_connection() {
-    let config = ServerConfig { max_queued_events: 2, ..ServerConfig::default() };
+    let config = ServerConfig {
+        max_queued_events: 2,
+        ..ServerConfig::default()
+    };
     let mut fx = fixture(config).await;
     let mut c = client(&fx).await;
     c.send(r#"421["slow","1"]"#).await;
@@ -146,7 +175,10 @@ async fn max_queued_events_plus_one_closes_the_connection() {
         c.send(&format!(r#"42{i}["fast","{i}"]"#)).await;
     }
     let seen = c.until_closed().await;
-    assert!(seen.iter().all(|f| !f.starts_with("43")), "no handler answered: {seen:?}");
+    assert!(
+        seen.iter().all(|f| !f.starts_with("43")),
+        "no handler answered: {seen:?}"
+    );
     fx.gate.add_permits(1);
     let (_, reason) = next(&mut fx.gone).await;
     assert_eq!(reason, DisconnectReason::SendBufferFull);
@@ -165,9 +197,15 @@ async fn client_that_never_reads_is_disconnected_and_server_stays_healthy() {
     let sid = p.connect("/", None).await;
     let socket = fx.srv.io.socket("/", &sid).unwrap();
     for i in 0..8 {
-        socket.emit("fill", &i).unwrap_or_else(|e| panic!("emit {i} within the limit: {e}"));
+        socket
+            .emit("fill", &i)
+            .unwrap_or_else(|e| panic!("emit {i} within the limit: {e}"));
     }
-    assert_eq!(socket.emit("fill", &8), Err(EmitError::BufferFull), "limit + 1 is refused");
+    assert_eq!(
+        socket.emit("fill", &8),
+        Err(EmitError::BufferFull),
+        "limit + 1 is refused"
+    );
     let (gone_sid, reason) = next(&mut fx.gone).await;
     assert_eq!(gone_sid, sid);
     assert_eq!(reason, DisconnectReason::SendBufferFull);
@@ -190,7 +228,14 @@ async fn websocket_client_that_never_reads_is_disconnected() {
     config.engine.max_buffered_frames = 4;
     let mut fx = fixture(config).await;
     let c = client(&fx).await;
-    let sids: Vec<String> = fx.srv.io.of("/").sockets().iter().map(|s| s.id().to_owned()).collect();
+    let sids: Vec<String> = fx
+        .srv
+        .io
+        .of("/")
+        .sockets()
+        .iter()
+        .map(|s| s.id().to_owned())
+        .collect();
     let socket = fx.srv.io.socket("/", &sids[0]).unwrap();
     // 256 KiB per frame: the kernel buffers fill, then the bounded queue.
     let big = "x".repeat(256 * 1024);
@@ -228,15 +273,24 @@ async fn shutdown_disconnects_everyone_and_waits_for_handlers() {
     // b's disconnect handler ran; a's waits behind its slow handler, and so does shutdown.
     let (_, reason) = next(&mut fx.gone).await;
     assert_eq!(reason, DisconnectReason::ServerShuttingDown);
-    assert!(!shutdown.is_finished(), "shutdown returned while a handler was in flight");
+    assert!(
+        !shutdown.is_finished(),
+        "shutdown returned while a handler was in flight"
+    );
     assert!(fx.srv.io.handlers_in_flight() >= 1);
     fx.gate.add_permits(1);
     within("shutdown", shutdown).await.unwrap();
     assert_eq!(fx.log.try_recv().unwrap(), "slow-end:a");
-    let (_, reason) = fx.gone.try_recv().expect("a's disconnect handler ran before shutdown returned");
+    let (_, reason) = fx
+        .gone
+        .try_recv()
+        .expect("a's disconnect handler ran before shutdown returned");
     assert_eq!(reason, DisconnectReason::ServerShuttingDown);
     assert_eq!(fx.srv.io.handlers_in_flight(), 0);
     assert!(fx.srv.io.of("/").sockets().is_empty());
     // New connections are refused.
-    assert!(Ws::try_open(fx.srv.addr).await.is_none(), "a connection opened after shutdown");
+    assert!(
+        Ws::try_open(fx.srv.addr).await.is_none(),
+        "a connection opened after shutdown"
+    );
 }

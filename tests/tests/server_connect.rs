@@ -1,6 +1,11 @@
 //! Namespace connection: what the connect handler sees, rejection, `always_connect`,
 //! `accept_any_namespace`, unknown namespaces, emits from the connect handler.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -36,25 +41,32 @@ struct Seen {
 
 fn recorder(io: &SocketIo, nsp: &str) -> mpsc::UnboundedReceiver<Seen> {
     let (tx, rx) = mpsc::unbounded_channel();
-    io.of(nsp).on_connect(move |socket: Socket, hs: Arc<Handshake>, auth: Value| {
-        let tx = tx.clone();
-        async move {
-            let seen = Seen {
-                header: hs.headers().get("x-test").map(|v| v.to_str().unwrap().to_owned()),
-                query_x: hs.query("x"),
-                query_missing: hs.query("nope"),
-                path: hs.uri().path().to_owned(),
-                remote: hs.remote_addr(),
-                transport: hs.transport(),
-                auth_raw: hs.auth_json().to_owned(),
-                has_auth: hs.has_auth(),
-                auth_typed: hs.auth::<Auth>().map(|a| a.token).map_err(|e| e.to_string()),
-                auth_value: auth,
-                sid: socket.id().to_owned(),
-            };
-            tx.send(seen).unwrap();
-        }
-    });
+    io.of(nsp)
+        .on_connect(move |socket: Socket, hs: Arc<Handshake>, auth: Value| {
+            let tx = tx.clone();
+            async move {
+                let seen = Seen {
+                    header: hs
+                        .headers()
+                        .get("x-test")
+                        .map(|v| v.to_str().unwrap().to_owned()),
+                    query_x: hs.query("x"),
+                    query_missing: hs.query("nope"),
+                    path: hs.uri().path().to_owned(),
+                    remote: hs.remote_addr(),
+                    transport: hs.transport(),
+                    auth_raw: hs.auth_json().to_owned(),
+                    has_auth: hs.has_auth(),
+                    auth_typed: hs
+                        .auth::<Auth>()
+                        .map(|a| a.token)
+                        .map_err(|e| e.to_string()),
+                    auth_value: auth,
+                    sid: socket.id().to_owned(),
+                };
+                tx.send(seen).unwrap();
+            }
+        });
     rx
 }
 
@@ -69,10 +81,18 @@ async fn connect_handler_sees_request_and_auth_over_websocket() {
     let s = next(&mut seen).await;
     assert_eq!(s.sid, sid, "the CONNECT reply carries the socket's id");
     assert_eq!(s.header.as_deref(), Some("hello"));
-    assert_eq!(s.query_x.as_deref(), Some("a b"), "query parameters are percent-decoded");
+    assert_eq!(
+        s.query_x.as_deref(),
+        Some("a b"),
+        "query parameters are percent-decoded"
+    );
     assert_eq!(s.query_missing, None);
     assert_eq!(s.path, "/socket.io/");
-    assert_eq!(s.remote, Some(local), "remote address is the client's socket address");
+    assert_eq!(
+        s.remote,
+        Some(local),
+        "remote address is the client's socket address"
+    );
     assert_eq!(s.transport, Transport::Websocket);
     assert_eq!(s.auth_raw, r#"{"token":"abc","n":1}"#);
     assert!(s.has_auth);
@@ -90,7 +110,11 @@ async fn connect_handler_auth_is_empty_object_when_absent() {
     let s = next(&mut seen).await;
     assert_eq!(s.auth_raw, "{}");
     assert!(!s.has_auth);
-    assert!(s.auth_value.as_object().is_some_and(|m| m.is_empty()), "{:?}", s.auth_value);
+    assert!(
+        s.auth_value.as_object().is_some_and(|m| m.is_empty()),
+        "{:?}",
+        s.auth_value
+    );
     assert!(s.auth_typed.is_err(), "`{{}}` lacks the token field");
 }
 
@@ -130,8 +154,14 @@ async fn connect_rejected_with_false() {
     let srv = serve(io.clone()).await;
     let mut c = Ws::open(srv.addr).await;
     c.send("40").await;
-    assert_eq!(c.recv_text().await, r#"44{"message":"Connection rejected by server"}"#);
-    assert!(io.of("/").sockets().is_empty(), "a rejected socket is not kept");
+    assert_eq!(
+        c.recv_text().await,
+        r#"44{"message":"Connection rejected by server"}"#
+    );
+    assert!(
+        io.of("/").sockets().is_empty(),
+        "a rejected socket is not kept"
+    );
 }
 
 #[tokio::test]
@@ -163,12 +193,18 @@ async fn connect_rejected_with_error_message_and_data() {
     assert!(c.roundtrip("/", 1, "ping").await.is_empty());
     c.connect("/chat", Some(r#"{"token":"secret"}"#)).await;
     assert_eq!(io.of("/chat").sockets().len(), 1);
-    assert!(rx.try_recv().is_err(), "a refused socket never runs the disconnect handler");
+    assert!(
+        rx.try_recv().is_err(),
+        "a refused socket never runs the disconnect handler"
+    );
 }
 
 #[tokio::test]
 async fn always_connect_sends_connect_then_disconnect_on_rejection() {
-    let config = ServerConfig { always_connect: true, ..ServerConfig::default() };
+    let config = ServerConfig {
+        always_connect: true,
+        ..ServerConfig::default()
+    };
     let io = SocketIo::builder().config(config).build().unwrap();
     let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
     let go_rx = Arc::new(tokio::sync::Mutex::new(Some(go_rx)));
@@ -197,7 +233,10 @@ async fn always_connect_sends_connect_then_disconnect_on_rejection() {
 
 #[tokio::test]
 async fn always_connect_accepting_handler_connects_once() {
-    let config = ServerConfig { always_connect: true, ..ServerConfig::default() };
+    let config = ServerConfig {
+        always_connect: true,
+        ..ServerConfig::default()
+    };
     let io = SocketIo::builder().config(config).build().unwrap();
     io.of("/").on_connect(async |s: Socket| {
         s.emit("hello", &()).unwrap();
@@ -212,7 +251,10 @@ async fn always_connect_accepting_handler_connects_once() {
 
 #[tokio::test]
 async fn accept_any_namespace() {
-    let config = ServerConfig { accept_any_namespace: true, ..ServerConfig::default() };
+    let config = ServerConfig {
+        accept_any_namespace: true,
+        ..ServerConfig::default()
+    };
     let io = SocketIo::builder().config(config).build().unwrap();
     let srv = serve(io.clone()).await;
     let mut c = Ws::open(srv.addr).await;
@@ -227,7 +269,10 @@ async fn unknown_namespace_is_refused() {
     let srv = serve(io).await;
     let mut c = Ws::open(srv.addr).await;
     c.send("40/nope,").await;
-    assert_eq!(c.recv_text().await, r#"44/nope,{"message":"Invalid namespace"}"#);
+    assert_eq!(
+        c.recv_text().await,
+        r#"44/nope,{"message":"Invalid namespace"}"#
+    );
     // ...and the connection still works for a known namespace.
     c.connect("/chat", None).await;
 }
@@ -251,7 +296,8 @@ async fn emits_in_connect_handler_follow_the_connect_reply() {
     io.of("/chat").on_connect(move |s: Socket| {
         let gate = gate.clone();
         async move {
-            s.emit("welcome", &serde_json::json!({"sid": s.id()})).unwrap();
+            s.emit("welcome", &serde_json::json!({"sid": s.id()}))
+                .unwrap();
             s.emit("second", &(1, "two")).unwrap();
             // The handler is still running: nothing may reach the client yet.
             let rx = gate.lock().await.take().unwrap();
@@ -267,10 +313,16 @@ async fn emits_in_connect_handler_follow_the_connect_reply() {
     // Barrier on another namespace: the CONNECT of /chat must not have been answered yet.
     c.connect("/", None).await;
     let before = c.roundtrip("/", 1, "ping").await;
-    assert!(before.is_empty(), "nothing of /chat before its handler finished: {before:?}");
+    assert!(
+        before.is_empty(),
+        "nothing of /chat before its handler finished: {before:?}"
+    );
     gate_tx.send(()).unwrap();
     let sid = support::connect_sid("/chat", &c.recv_text().await);
-    assert_eq!(c.recv_text().await, format!(r#"42/chat,["welcome",{{"sid":"{sid}"}}]"#));
+    assert_eq!(
+        c.recv_text().await,
+        format!(r#"42/chat,["welcome",{{"sid":"{sid}"}}]"#)
+    );
     assert_eq!(c.recv_text().await, r#"42/chat,["second",1,"two"]"#);
     assert_eq!(c.recv_text().await, r#"42/chat,["third"]"#);
 }
@@ -284,7 +336,13 @@ async fn second_connect_to_same_namespace_is_refused() {
     let sid = c.connect("/", None).await;
     c.send("40").await;
     let reply = c.recv_text().await;
-    assert!(reply.starts_with("44"), "second CONNECT refused, got {reply}");
-    assert!(io.socket("/", &sid).is_some(), "the first socket stays connected");
+    assert!(
+        reply.starts_with("44"),
+        "second CONNECT refused, got {reply}"
+    );
+    assert!(
+        io.socket("/", &sid).is_some(),
+        "the first socket stays connected"
+    );
     assert!(c.roundtrip("/", 1, "ping").await.is_empty());
 }

@@ -1,7 +1,12 @@
 //! Disconnection: the handler's reason for every cause, rooms still readable while it runs,
 //! rooms, session and pending acks gone afterwards; server-side disconnect of one namespace and
 //! of the whole connection.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -45,14 +50,22 @@ async fn fixture(config: ServerConfig) -> Fixture {
         ns.on_disconnect(move |s: Socket, reason: DisconnectReason| {
             let g_tx = g_tx.clone();
             async move {
-                let gone =
-                    Gone { ns: s.ns().to_owned(), sid: s.id().to_owned(), reason, rooms: s.rooms() };
+                let gone = Gone {
+                    ns: s.ns().to_owned(),
+                    sid: s.id().to_owned(),
+                    reason,
+                    rooms: s.rooms(),
+                };
                 g_tx.send(gone).unwrap();
             }
         });
         ns.on("ping", async || ());
     }
-    Fixture { srv: serve(io).await, sockets, gone }
+    Fixture {
+        srv: serve(io).await,
+        sockets,
+        gone,
+    }
 }
 
 impl Fixture {
@@ -62,7 +75,10 @@ impl Fixture {
         let socket = next(&mut self.sockets).await;
         assert_eq!(socket.id(), sid);
         let ack = socket.emit_with_ack("ask", &()).unwrap();
-        assert_eq!(c.recv_text().await, format!(r#"42{}1["ask"]"#, support::nsp_prefix(nsp)));
+        assert_eq!(
+            c.recv_text().await,
+            format!(r#"42{}1["ask"]"#, support::nsp_prefix(nsp))
+        );
         (socket, ack)
     }
 
@@ -73,15 +89,27 @@ impl Fixture {
         assert_eq!(gone.ns, socket.ns());
         assert_eq!(gone.sid, socket.id());
         assert_eq!(gone.reason, reason);
-        assert_eq!(gone.rooms, [socket.id(), "r1"], "rooms readable in the disconnect handler");
+        assert_eq!(
+            gone.rooms,
+            [socket.id(), "r1"],
+            "rooms readable in the disconnect handler"
+        );
         // The pending ack resolves once the socket is cleaned up.
         let r = within("the pending ack to resolve", ack).await;
         assert_eq!(r.unwrap_err(), CallError::Disconnected);
         let io = &self.srv.io;
         assert!(io.socket(socket.ns(), socket.id()).is_none());
         assert!(io.of(socket.ns()).rooms(socket.id()).is_none());
-        assert!(!io.of(socket.ns()).room_members("r1").contains(&socket.id().to_owned()));
-        assert_eq!(socket.rooms(), [socket.id()], "only its own sid room is reported");
+        assert!(
+            !io.of(socket.ns())
+                .room_members("r1")
+                .contains(&socket.id().to_owned())
+        );
+        assert_eq!(
+            socket.rooms(),
+            [socket.id()],
+            "only its own sid room is reported"
+        );
         assert_eq!(socket.get_session::<String>(), None, "session dropped");
         assert!(!socket.connected());
     }
@@ -93,9 +121,16 @@ async fn reason_client_namespace_disconnect() {
     let mut c = Ws::open(fx.srv.addr).await;
     let (socket, ack) = fx.join(&mut c, "/").await;
     c.send("41").await;
-    fx.assert_gone(&socket, ack, DisconnectReason::ClientNamespaceDisconnect).await;
-    assert_eq!(DisconnectReason::ClientNamespaceDisconnect.to_string(), "client namespace disconnect");
-    assert_eq!(DisconnectReason::ClientNamespaceDisconnect.python_str(), "client disconnect");
+    fx.assert_gone(&socket, ack, DisconnectReason::ClientNamespaceDisconnect)
+        .await;
+    assert_eq!(
+        DisconnectReason::ClientNamespaceDisconnect.to_string(),
+        "client namespace disconnect"
+    );
+    assert_eq!(
+        DisconnectReason::ClientNamespaceDisconnect.python_str(),
+        "client disconnect"
+    );
 }
 
 #[tokio::test]
@@ -104,9 +139,17 @@ async fn reason_server_namespace_disconnect() {
     let mut c = Ws::open(fx.srv.addr).await;
     let (socket, ack) = fx.join(&mut c, "/").await;
     assert!(fx.srv.io.of("/").disconnect(socket.id()));
-    assert_eq!(c.recv_text().await, "41", "the client is told with a DISCONNECT packet");
-    fx.assert_gone(&socket, ack, DisconnectReason::ServerNamespaceDisconnect).await;
-    assert!(!fx.srv.io.of("/").disconnect(socket.id()), "unknown sid afterwards");
+    assert_eq!(
+        c.recv_text().await,
+        "41",
+        "the client is told with a DISCONNECT packet"
+    );
+    fx.assert_gone(&socket, ack, DisconnectReason::ServerNamespaceDisconnect)
+        .await;
+    assert!(
+        !fx.srv.io.of("/").disconnect(socket.id()),
+        "unknown sid afterwards"
+    );
 }
 
 #[tokio::test]
@@ -115,7 +158,8 @@ async fn reason_transport_close() {
     let mut c = Ws::open(fx.srv.addr).await;
     let (socket, ack) = fx.join(&mut c, "/").await;
     c.close().await;
-    fx.assert_gone(&socket, ack, DisconnectReason::TransportClose).await;
+    fx.assert_gone(&socket, ack, DisconnectReason::TransportClose)
+        .await;
 }
 
 #[tokio::test]
@@ -124,7 +168,8 @@ async fn reason_engine_close_packet_is_transport_close() {
     let mut c = Ws::open(fx.srv.addr).await;
     let (socket, ack) = fx.join(&mut c, "/").await;
     c.send("1").await;
-    fx.assert_gone(&socket, ack, DisconnectReason::TransportClose).await;
+    fx.assert_gone(&socket, ack, DisconnectReason::TransportClose)
+        .await;
 }
 
 #[tokio::test]
@@ -136,7 +181,8 @@ async fn reason_ping_timeout() {
     let mut c = Ws::open(fx.srv.addr).await;
     c.auto_pong = false;
     let (socket, ack) = fx.join(&mut c, "/").await;
-    fx.assert_gone(&socket, ack, DisconnectReason::PingTimeout).await;
+    fx.assert_gone(&socket, ack, DisconnectReason::PingTimeout)
+        .await;
 }
 
 #[tokio::test]
@@ -146,7 +192,8 @@ async fn reason_parse_error() {
     let (socket, ack) = fx.join(&mut c, "/").await;
     // Engine.IO message `9`: not a Socket.IO packet type.
     c.send("49").await;
-    fx.assert_gone(&socket, ack, DisconnectReason::ParseError).await;
+    fx.assert_gone(&socket, ack, DisconnectReason::ParseError)
+        .await;
     c.until_closed().await;
 }
 
@@ -156,7 +203,8 @@ async fn reason_server_shutting_down() {
     let mut c = Ws::open(fx.srv.addr).await;
     let (socket, ack) = fx.join(&mut c, "/").await;
     within("shutdown", fx.srv.io.shutdown()).await;
-    fx.assert_gone(&socket, ack, DisconnectReason::ServerShuttingDown).await;
+    fx.assert_gone(&socket, ack, DisconnectReason::ServerShuttingDown)
+        .await;
     c.until_closed().await;
 }
 
@@ -168,10 +216,14 @@ async fn server_disconnect_of_one_namespace_keeps_the_others() {
     let (chat, chat_ack) = fx.join(&mut c, "/chat").await;
     chat.disconnect();
     assert_eq!(c.recv_text().await, "41/chat,");
-    fx.assert_gone(&chat, chat_ack, DisconnectReason::ServerNamespaceDisconnect).await;
+    fx.assert_gone(&chat, chat_ack, DisconnectReason::ServerNamespaceDisconnect)
+        .await;
     // `/` is untouched: still answers, and its disconnect handler did not run.
     assert!(c.roundtrip("/", 7, "ping").await.is_empty());
-    assert!(fx.gone.try_recv().is_err(), "no other namespace was disconnected");
+    assert!(
+        fx.gone.try_recv().is_err(),
+        "no other namespace was disconnected"
+    );
     assert_eq!(fx.srv.io.of("/").sockets().len(), 1);
 }
 
@@ -186,8 +238,16 @@ async fn close_connection_disconnects_every_namespace() {
     reasons.sort_by(|a, b| a.ns.cmp(&b.ns));
     assert_eq!(reasons[0].ns, "/");
     assert_eq!(reasons[1].ns, "/chat");
-    assert!(reasons.iter().all(|g| g.reason == DisconnectReason::ForcedClose), "{reasons:?}");
-    assert_eq!(within("ack", root_ack).await.unwrap_err(), CallError::Disconnected);
+    assert!(
+        reasons
+            .iter()
+            .all(|g| g.reason == DisconnectReason::ForcedClose),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        within("ack", root_ack).await.unwrap_err(),
+        CallError::Disconnected
+    );
     loop {
         if c.recv().await == Recv::Closed {
             break;

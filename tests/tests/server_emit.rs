@@ -1,6 +1,11 @@
 //! Emitting: to a namespace, a sid, a room, several rooms, with `skip_sid`; payload shapes;
 //! `send`; emits from outside handlers; one serialization per broadcast.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -23,9 +28,10 @@ async fn three() -> Three {
     let io = SocketIo::builder().build().unwrap();
     io.of("/").on("ping", async || ());
     // Socket-side operators, driven by events.
-    io.of("/").on("to_room_but_me", async |s: Socket, room: String| {
-        s.to(room).emit("room-news", &"from a peer").unwrap();
-    });
+    io.of("/")
+        .on("to_room_but_me", async |s: Socket, room: String| {
+            s.to(room).emit("room-news", &"from a peer").unwrap();
+        });
     io.of("/").on("broadcast_but_me", async |s: Socket| {
         s.broadcast().emit("news", &1).unwrap();
     });
@@ -69,7 +75,10 @@ async fn emit_to_namespace_sid_room_and_rooms() {
     assert_eq!(t.received().await, [all.clone(), all.clone(), all]);
 
     ns.to(b.clone()).emit("one", &"x").unwrap();
-    assert_eq!(t.received().await, [vec![], frames(&[r#"42["one","x"]"#]), vec![]]);
+    assert_eq!(
+        t.received().await,
+        [vec![], frames(&[r#"42["one","x"]"#]), vec![]]
+    );
 
     assert!(ns.enter_room(&a, "r1"));
     assert!(ns.enter_room(&b, "r1"));
@@ -83,7 +92,10 @@ async fn emit_to_namespace_sid_room_and_rooms() {
     ns.to("r1").to("r2").emit("rooms", &2).unwrap();
     let got = frames(&[r#"42["rooms",2]"#]);
     assert_eq!(t.received().await, [got.clone(), got.clone(), got.clone()]);
-    ns.to("r2").to_rooms(["r1", "nobody"]).emit("rooms", &2).unwrap();
+    ns.to("r2")
+        .to_rooms(["r1", "nobody"])
+        .emit("rooms", &2)
+        .unwrap();
     assert_eq!(t.received().await, [got.clone(), got.clone(), got]);
 
     // A room and a sid together.
@@ -102,13 +114,22 @@ async fn emit_with_skip_sid() {
     let got = frames(&[r#"42["x"]"#]);
     assert_eq!(t.received().await, [vec![], got.clone(), got]);
 
-    ns.skip_sid(a.clone()).skip_sid(c.clone()).emit("y", &()).unwrap();
-    assert_eq!(t.received().await, [vec![], frames(&[r#"42["y"]"#]), vec![]]);
+    ns.skip_sid(a.clone())
+        .skip_sid(c.clone())
+        .emit("y", &())
+        .unwrap();
+    assert_eq!(
+        t.received().await,
+        [vec![], frames(&[r#"42["y"]"#]), vec![]]
+    );
 
     ns.enter_room(&a, "r");
     ns.enter_room(&b, "r");
     ns.to("r").skip_sid(b.clone()).emit("z", &()).unwrap();
-    assert_eq!(t.received().await, [frames(&[r#"42["z"]"#]), vec![], vec![]]);
+    assert_eq!(
+        t.received().await,
+        [frames(&[r#"42["z"]"#]), vec![], vec![]]
+    );
 }
 
 #[tokio::test]
@@ -129,7 +150,10 @@ async fn socket_side_operators_exclude_the_sender() {
     assert_eq!(t.received().await, [got.clone(), vec![], got]);
 
     t.clients[2].send(r#"421["send_me"]"#).await;
-    assert_eq!(t.clients[2].recv_text().await, r#"42["message","just you"]"#);
+    assert_eq!(
+        t.clients[2].recv_text().await,
+        r#"42["message","just you"]"#
+    );
     assert_eq!(t.clients[2].recv_text().await, "431[]");
 }
 
@@ -159,13 +183,20 @@ async fn payload_shapes() {
         text: "hi \"there\"".into(),
         n: 7,
         tags: vec!["a", "b"],
-        nested: Some(Box::new(Msg { text: "in".into(), n: 0, tags: vec![], nested: None })),
+        nested: Some(Box::new(Msg {
+            text: "in".into(),
+            n: 0,
+            tags: vec![],
+            nested: None,
+        })),
     };
     to_a().emit("struct", &msg).unwrap();
     to_a().emit("tuple", &("a", 2, true, ())).unwrap();
     to_a().emit("none", &()).unwrap();
     to_a().emit("vec", &vec![1, 2]).unwrap();
-    to_a().emit("json", &serde_json::json!({"k": [null, 1.5]})).unwrap();
+    to_a()
+        .emit("json", &serde_json::json!({"k": [null, 1.5]}))
+        .unwrap();
     to_a().send(&"via send").unwrap();
     let c = &mut t.clients[0];
     assert_eq!(
@@ -174,15 +205,26 @@ async fn payload_shapes() {
     );
     assert_eq!(c.recv_text().await, r#"42["tuple","a",2,true,null]"#);
     assert_eq!(c.recv_text().await, r#"42["none"]"#);
-    assert_eq!(c.recv_text().await, r#"42["vec",[1,2]]"#, "a Vec is one argument");
+    assert_eq!(
+        c.recv_text().await,
+        r#"42["vec",[1,2]]"#,
+        "a Vec is one argument"
+    );
     assert_eq!(c.recv_text().await, r#"42["json",{"k":[null,1.5]}]"#);
     assert_eq!(c.recv_text().await, r#"42["message","via send"]"#);
 
     // Bytes at the top level: one attachment.
-    to_a().emit("bin", &Bytes::from_static(b"\x00\x01\xff")).unwrap();
+    to_a()
+        .emit("bin", &Bytes::from_static(b"\x00\x01\xff"))
+        .unwrap();
     let head = c.recv_text().await;
-    let rest = head.strip_prefix("451-").unwrap_or_else(|| panic!("binary event: {head}"));
-    assert_eq!(json(rest), serde_json::json!(["bin", {"_placeholder": true, "num": 0}]));
+    let rest = head
+        .strip_prefix("451-")
+        .unwrap_or_else(|| panic!("binary event: {head}"));
+    assert_eq!(
+        json(rest),
+        serde_json::json!(["bin", {"_placeholder": true, "num": 0}])
+    );
     assert_eq!(c.recv_binary().await, b"\x00\x01\xff");
 
     // Bytes nested in a struct and a list, beside a tuple's other arguments.
@@ -193,7 +235,9 @@ async fn payload_shapes() {
     };
     to_a().emit("file", &(1, &file)).unwrap();
     let head = c.recv_text().await;
-    let rest = head.strip_prefix("453-").unwrap_or_else(|| panic!("binary event: {head}"));
+    let rest = head
+        .strip_prefix("453-")
+        .unwrap_or_else(|| panic!("binary event: {head}"));
     assert_eq!(
         json(rest),
         serde_json::json!(["file", 1, {
@@ -263,9 +307,20 @@ async fn broadcast_is_serialized_once() {
     let mut t = three().await;
     let count = Arc::new(AtomicUsize::new(0));
     t.srv.io.of("/").emit("c", &Counted(count.clone())).unwrap();
-    assert_eq!(count.load(Ordering::SeqCst), 1, "one serialization for three recipients");
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        1,
+        "one serialization for three recipients"
+    );
     let got = frames(&[r#"42["c",{"v":"counted"}]"#]);
     assert_eq!(t.received().await, [got.clone(), got.clone(), got]);
-    t.srv.io.of("/").to("a").to("b").skip_sid(t.sids[0].clone()).emit("c", &Counted(count.clone())).unwrap();
+    t.srv
+        .io
+        .of("/")
+        .to("a")
+        .to("b")
+        .skip_sid(t.sids[0].clone())
+        .emit("c", &Counted(count.clone()))
+        .unwrap();
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }

@@ -1,6 +1,11 @@
 //! Rooms (own sid room, join/leave, the namespace-level room API) and sessions (per socket, per
 //! namespace, gone after disconnect).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -55,9 +60,9 @@ async fn every_socket_is_in_its_own_sid_room() {
     let mut c = Ws::open(srv.addr).await;
     let sid = c.connect("/", None).await;
     let ns = srv.io.of("/");
-    assert_eq!(ns.rooms(&sid).unwrap(), [sid.clone()]);
-    assert_eq!(ns.room_members(&sid), [sid.clone()]);
-    assert_eq!(srv.io.socket("/", &sid).unwrap().rooms(), [sid.clone()]);
+    assert_eq!(ns.rooms(&sid).unwrap(), vec![sid.clone()]);
+    assert_eq!(ns.room_members(&sid), vec![sid.clone()]);
+    assert_eq!(srv.io.socket("/", &sid).unwrap().rooms(), vec![sid.clone()]);
     assert!(ns.rooms("unknown").is_none());
     assert!(ns.room_members("unknown").is_empty());
 }
@@ -68,16 +73,31 @@ async fn join_and_leave_from_handlers() {
     let mut c = Ws::open(srv.addr).await;
     let sid = c.connect("/", None).await;
     let ns = srv.io.of("/");
-    assert_eq!(ask(&mut c, r#"421["join","a"]"#).await, format!(r#"431[["{sid}","a"]]"#));
-    assert_eq!(ask(&mut c, r#"422["join","b"]"#).await, format!(r#"432[["{sid}","a","b"]]"#));
+    assert_eq!(
+        ask(&mut c, r#"421["join","a"]"#).await,
+        format!(r#"431[["{sid}","a"]]"#)
+    );
+    assert_eq!(
+        ask(&mut c, r#"422["join","b"]"#).await,
+        format!(r#"432[["{sid}","a","b"]]"#)
+    );
     // Joining twice changes nothing.
-    assert_eq!(ask(&mut c, r#"423["join","a"]"#).await, format!(r#"433[["{sid}","a","b"]]"#));
-    assert_eq!(ns.room_members("a"), [sid.clone()]);
-    assert_eq!(ask(&mut c, r#"424["leave","a"]"#).await, format!(r#"434[["{sid}","b"]]"#));
+    assert_eq!(
+        ask(&mut c, r#"423["join","a"]"#).await,
+        format!(r#"433[["{sid}","a","b"]]"#)
+    );
+    assert_eq!(ns.room_members("a"), vec![sid.clone()]);
+    assert_eq!(
+        ask(&mut c, r#"424["leave","a"]"#).await,
+        format!(r#"434[["{sid}","b"]]"#)
+    );
     assert!(ns.room_members("a").is_empty());
     assert_eq!(ns.rooms(&sid).unwrap(), [sid.clone(), "b".to_owned()]);
     // Leaving a room one is not in is harmless.
-    assert_eq!(ask(&mut c, r#"425["leave","zzz"]"#).await, format!(r#"435[["{sid}","b"]]"#));
+    assert_eq!(
+        ask(&mut c, r#"425["leave","zzz"]"#).await,
+        format!(r#"435[["{sid}","b"]]"#)
+    );
     // Rooms are per namespace.
     let chat_sid = c.connect("/chat", None).await;
     assert!(srv.io.of("/chat").room_members("b").is_empty());
@@ -95,20 +115,23 @@ async fn namespace_room_api() {
     assert!(ns.enter_room(&sa, "r"));
     assert!(ns.enter_room(&sb, "r"));
     assert!(!ns.enter_room("no-such-sid", "r"));
-    assert_eq!(sorted(ns.room_members("r")), sorted(vec![sa.clone(), sb.clone()]));
+    assert_eq!(
+        sorted(ns.room_members("r")),
+        sorted(vec![sa.clone(), sb.clone()])
+    );
     assert_eq!(ns.rooms(&sa).unwrap(), [sa.clone(), "r".to_owned()]);
 
     assert!(ns.leave_room(&sa, "r"));
     assert!(!ns.leave_room("no-such-sid", "r"));
-    assert_eq!(ns.room_members("r"), [sb.clone()]);
-    assert_eq!(ns.rooms(&sa).unwrap(), [sa.clone()]);
+    assert_eq!(ns.room_members("r"), vec![sb.clone()]);
+    assert_eq!(ns.rooms(&sa).unwrap(), vec![sa.clone()]);
 
     ns.enter_room(&sa, "r");
     ns.enter_room(&sa, "other");
     ns.close_room("r");
     assert!(ns.room_members("r").is_empty());
     assert_eq!(ns.rooms(&sa).unwrap(), [sa.clone(), "other".to_owned()]);
-    assert_eq!(ns.rooms(&sb).unwrap(), [sb.clone()]);
+    assert_eq!(ns.rooms(&sb).unwrap(), vec![sb.clone()]);
     // An emit to the closed room reaches nobody; the other room still works.
     ns.to("r").emit("gone", &()).unwrap();
     ns.to("other").emit("still", &()).unwrap();
@@ -116,7 +139,7 @@ async fn namespace_room_api() {
     assert!(b.roundtrip("/", 1, "ping").await.is_empty());
     // A socket can re-join a closed room.
     assert!(ns.enter_room(&sb, "r"));
-    assert_eq!(ns.room_members("r"), [sb.clone()]);
+    assert_eq!(ns.room_members("r"), vec![sb.clone()]);
 }
 
 #[tokio::test]
@@ -128,18 +151,43 @@ async fn sessions_per_socket_and_namespace() {
     c.connect("/chat", None).await;
     other.connect("/", None).await;
 
-    assert_eq!(ask(&mut c, r#"421["load"]"#).await, "431[null]", "no session yet");
+    assert_eq!(
+        ask(&mut c, r#"421["load"]"#).await,
+        "431[null]",
+        "no session yet"
+    );
     assert_eq!(ask(&mut c, r#"422["save",{"name":"ann"}]"#).await, "432[]");
-    assert_eq!(ask(&mut c, r#"423["load"]"#).await, r#"433[{"name":"ann"}]"#);
-    assert_eq!(ask(&mut c, r#"42/chat,4["load"]"#).await, "43/chat,4[null]", "per namespace");
-    assert_eq!(ask(&mut other, r#"425["load"]"#).await, "435[null]", "per socket");
+    assert_eq!(
+        ask(&mut c, r#"423["load"]"#).await,
+        r#"433[{"name":"ann"}]"#
+    );
+    assert_eq!(
+        ask(&mut c, r#"42/chat,4["load"]"#).await,
+        "43/chat,4[null]",
+        "per namespace"
+    );
+    assert_eq!(
+        ask(&mut other, r#"425["load"]"#).await,
+        "435[null]",
+        "per socket"
+    );
 
     // Server side, outside handlers.
     let socket = srv.io.socket("/", &sid).unwrap();
-    assert_eq!(socket.get_session::<User>(), Some(User { name: "ann".into() }));
-    assert_eq!(socket.get_session::<String>(), None, "another type is not there");
+    assert_eq!(
+        socket.get_session::<User>(),
+        Some(User { name: "ann".into() })
+    );
+    assert_eq!(
+        socket.get_session::<String>(),
+        None,
+        "another type is not there"
+    );
     socket.save_session(User { name: "bob".into() });
-    assert_eq!(ask(&mut c, r#"426["load"]"#).await, r#"436[{"name":"bob"}]"#);
+    assert_eq!(
+        ask(&mut c, r#"426["load"]"#).await,
+        r#"436[{"name":"bob"}]"#
+    );
 
     // with_session: created with Default, then updated in place.
     assert_eq!(ask(&mut c, r#"42/chat,7["count"]"#).await, "43/chat,7[1]");
