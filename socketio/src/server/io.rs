@@ -149,7 +149,7 @@ impl IoInner {
         let handlers = read(&self.any_ns).clone();
         let handlers = match handlers {
             Some(h) => h,
-            None if self.config.accept_any_namespace => Arc::new(RwLock::new(Handlers::default())),
+            None if self.config.accept_any_namespace || path == "/" => Arc::new(RwLock::new(Handlers::default())),
             None => return None,
         };
         let mut map = write(&self.namespaces);
