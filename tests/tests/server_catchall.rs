@@ -84,8 +84,6 @@ async fn star_namespace_serves_unregistered_namespaces() {
 /// `handlers['*'][event]`, then `handlers['*']['*']`: the `*` namespace backs up registered
 /// namespaces for events they do not handle.
 #[tokio::test]
-#[ignore = "bug: Handlers::event (server/ns.rs) never falls back to the `*` namespace's handlers \
-            for a namespace that has its own handler table"]
 async fn star_namespace_backs_up_registered_namespaces() {
     let io = SocketIo::builder().build().unwrap();
     io.of("/own").on("mine", async || "own handler");

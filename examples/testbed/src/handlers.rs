@@ -53,13 +53,18 @@ pub fn register(io: &SocketIo) {
         let ok = hs
             .auth::<serde_json::Value>()
             .ok()
-            .and_then(|a| a.get("token").and_then(|t| t.as_str().map(|t| t == "secret")))
+            .and_then(|a| {
+                a.get("token")
+                    .and_then(|t| t.as_str().map(|t| t == "secret"))
+            })
             .unwrap_or(false);
         if !ok {
             return Err(ConnectError::new("unauthorized")
                 .with_data(serde_json::json!({"reason": "bad token"})));
         }
-        socket.emit("welcome", &serde_json::json!({"sid": socket.id()})).ok();
+        socket
+            .emit("welcome", &serde_json::json!({"sid": socket.id()}))
+            .ok();
         Ok(())
     });
     events(&chat);

@@ -45,11 +45,21 @@ impl Options {
     /// `MANAGER_URL`, `MANAGER_CHANNEL`.
     pub fn from_env() -> Self {
         let d = Self::default();
-        let num = |k: &str| std::env::var(k).ok().and_then(|v| v.trim().parse::<u64>().ok());
+        let num = |k: &str| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
         Self {
-            ping_interval: num("PING_INTERVAL_MS").map(Duration::from_millis).unwrap_or(d.ping_interval),
-            ping_timeout: num("PING_TIMEOUT_MS").map(Duration::from_millis).unwrap_or(d.ping_timeout),
-            max_payload: num("MAX_PAYLOAD").map(|v| v as usize).unwrap_or(d.max_payload),
+            ping_interval: num("PING_INTERVAL_MS")
+                .map(Duration::from_millis)
+                .unwrap_or(d.ping_interval),
+            ping_timeout: num("PING_TIMEOUT_MS")
+                .map(Duration::from_millis)
+                .unwrap_or(d.ping_timeout),
+            max_payload: num("MAX_PAYLOAD")
+                .map(|v| v as usize)
+                .unwrap_or(d.max_payload),
             manager_url: std::env::var("MANAGER_URL").ok().filter(|v| !v.is_empty()),
             manager_channel: std::env::var("MANAGER_CHANNEL")
                 .ok()
@@ -153,15 +163,24 @@ pub async fn spawn(addr: SocketAddr, opts: Options) -> std::io::Result<Running> 
         let _ = tcp.set_nodelay(true);
     });
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            });
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
         if let Err(e) = serve.await {
             tracing::error!("server error: {e}");
         }
     });
-    Ok(Running { addr, io, echo, stop, task })
+    Ok(Running {
+        addr,
+        io,
+        echo,
+        stop,
+        task,
+    })
 }
 
 /// Run until SIGINT or SIGTERM, then shut down cleanly.

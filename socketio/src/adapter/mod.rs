@@ -10,8 +10,8 @@ pub mod amqp;
 #[cfg(feature = "redis")]
 pub mod redis;
 
-use crate::server::BroadcastOperator;
 use crate::proto::sio::Encoded;
+use crate::server::BroadcastOperator;
 
 /// A cluster manager: told about every cluster-visible operation the local server performs.
 pub trait Manager: Send + Sync + 'static {

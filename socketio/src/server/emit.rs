@@ -41,7 +41,12 @@ impl std::fmt::Debug for BroadcastOperator {
 
 impl BroadcastOperator {
     pub(crate) fn new(ns: Arc<NsInner>) -> Self {
-        Self { ns, rooms: SmallVec::new(), skip: SmallVec::new(), local: false }
+        Self {
+            ns,
+            rooms: SmallVec::new(),
+            skip: SmallVec::new(),
+            local: false,
+        }
     }
 
     /// Add a room (or a sid: every sid is a room of its own) to the recipients.
@@ -52,7 +57,8 @@ impl BroadcastOperator {
 
     /// Add several rooms.
     pub fn to_rooms<I: IntoIterator<Item = S>, S: Into<String>>(mut self, rooms: I) -> Self {
-        self.rooms.extend(rooms.into_iter().map(|r| Arc::from(r.into())));
+        self.rooms
+            .extend(rooms.into_iter().map(|r| Arc::from(r.into())));
         self
     }
 

@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::client::Client;
 use super::emit::BroadcastOperator;
 use super::handler::BoxFuture;
 use super::ns::{Handlers, Namespace, NsInner, read, write};
 use super::types::StateMap;
 use super::{EmitError, Socket, State};
-use super::client::Client;
 use crate::engine::{Engine, EngineConfig};
-use crate::router::RouterOptions;
 use crate::proto::sio::Encoded;
+use crate::router::RouterOptions;
 
 /// Socket.IO-level settings. Engine.IO settings live in [`EngineConfig`].
 #[derive(Debug, Clone)]
@@ -135,7 +135,11 @@ impl IoInner {
         let mut map = write(&self.namespaces);
         map.entry(Arc::from(path))
             .or_insert_with(|| {
-                NsInner::new(Arc::from(path), Arc::downgrade(self), Arc::new(RwLock::new(Handlers::default())))
+                NsInner::new(
+                    Arc::from(path),
+                    Arc::downgrade(self),
+                    Arc::new(RwLock::new(Handlers::default())),
+                )
             })
             .clone()
     }
@@ -149,7 +153,9 @@ impl IoInner {
         let handlers = read(&self.any_ns).clone();
         let handlers = match handlers {
             Some(h) => h,
-            None if self.config.accept_any_namespace || path == "/" => Arc::new(RwLock::new(Handlers::default())),
+            None if self.config.accept_any_namespace || path == "/" => {
+                Arc::new(RwLock::new(Handlers::default()))
+            }
             None => return None,
         };
         let mut map = write(&self.namespaces);
@@ -177,7 +183,9 @@ pub struct SocketIo {
 
 impl std::fmt::Debug for SocketIo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SocketIo").field("path", &self.inner.config.path).finish()
+        f.debug_struct("SocketIo")
+            .field("path", &self.inner.config.path)
+            .finish()
     }
 }
 
@@ -198,9 +206,15 @@ impl SocketIo {
         let path = normalize_ns(path);
         if path == "*" {
             let mut any = write(&self.inner.any_ns);
-            let handlers = any.get_or_insert_with(|| Arc::new(RwLock::new(Handlers::default()))).clone();
+            let handlers = any
+                .get_or_insert_with(|| Arc::new(RwLock::new(Handlers::default())))
+                .clone();
             drop(any);
-            return Namespace(NsInner::new(Arc::from("*"), Arc::downgrade(&self.inner), handlers));
+            return Namespace(NsInner::new(
+                Arc::from("*"),
+                Arc::downgrade(&self.inner),
+                handlers,
+            ));
         }
         Namespace(self.inner.ns_or_create(&path))
     }
@@ -217,7 +231,9 @@ impl SocketIo {
 
     /// A connected socket of namespace `ns`.
     pub fn socket(&self, ns: &str, sid: &str) -> Option<Socket> {
-        read(&self.inner.namespaces).get(&*normalize_ns(ns))?.get_socket(sid)
+        read(&self.inner.namespaces)
+            .get(&*normalize_ns(ns))?
+            .get_socket(sid)
     }
 
     /// Shared state of type `T` registered with [`SocketIoBuilder::state`].
@@ -235,7 +251,12 @@ impl SocketIo {
     pub(crate) fn engine(&self) -> Engine<Client> {
         let mut slot = super::socket::lock(&self.inner.engine);
         slot.get_or_insert_with(|| {
-            Engine::new(self.inner.config.engine.clone(), Client { io: self.inner.clone() })
+            Engine::new(
+                self.inner.config.engine.clone(),
+                Client {
+                    io: self.inner.clone(),
+                },
+            )
         })
         .clone()
     }
@@ -266,7 +287,10 @@ impl SocketIo {
     }
 
     /// Mount the Socket.IO endpoint on an existing router (any state type).
-    pub fn mount<S: Clone + Send + Sync + 'static>(&self, router: axum::Router<S>) -> axum::Router<S> {
+    pub fn mount<S: Clone + Send + Sync + 'static>(
+        &self,
+        router: axum::Router<S>,
+    ) -> axum::Router<S> {
         crate::router::mount(router, &self.inner.config.path, self.engine())
     }
 
@@ -302,7 +326,9 @@ pub struct SocketIoBuilder {
 
 impl std::fmt::Debug for SocketIoBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SocketIoBuilder").field("config", &self.config).finish()
+        f.debug_struct("SocketIoBuilder")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -357,13 +383,17 @@ impl SocketIoBuilder {
 
     /// Register shared state, reachable as a `State<T>` handler parameter.
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.state.insert(TypeId::of::<T>(), Arc::new(value) as Arc<dyn Any + Send + Sync>);
+        self.state.insert(
+            TypeId::of::<T>(),
+            Arc::new(value) as Arc<dyn Any + Send + Sync>,
+        );
         self
     }
 
     /// Register a class-based namespace instance (`#[namespace]` impl block) explicitly.
     pub fn namespace<T: super::NamespaceClass>(mut self, instance: T) -> Self {
-        self.classes.push(super::class::PendingClass::explicit(instance));
+        self.classes
+            .push(super::class::PendingClass::explicit(instance));
         self
     }
 

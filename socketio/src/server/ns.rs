@@ -47,17 +47,25 @@ pub(crate) struct Handlers {
     pub(crate) class_owner: Option<(&'static str, Location)>,
 }
 
+impl HandlerSet {
+    /// The handler for `name`, or this set's catch-all.
+    pub(crate) fn event(&self, name: &str) -> Option<&ErasedEvent> {
+        self.events.get(name).or(self.any.as_ref())
+    }
+}
+
 impl Handlers {
-    pub(crate) fn event(&self, name: &str) -> Option<ErasedEvent> {
+    /// The handler for `name`, in python-socketio's order: this namespace's function
+    /// handlers (event, then `*`), the `*` namespace's function handlers, this namespace's
+    /// class handlers, the `*` namespace's class handlers.
+    pub(crate) fn event(&self, name: &str, star: Option<&Handlers>) -> Option<ErasedEvent> {
         self.func
-            .events
-            .get(name)
-            .or(self.func.any.as_ref())
-            .or_else(|| self.class.events.get(name))
-            .or(self.class.any.as_ref())
+            .event(name)
+            .or_else(|| star.and_then(|s| s.func.event(name)))
+            .or_else(|| self.class.event(name))
+            .or_else(|| star.and_then(|s| s.class.event(name)))
             .cloned()
     }
-
 }
 
 pub(crate) struct NsInner {
@@ -70,7 +78,11 @@ pub(crate) struct NsInner {
 }
 
 impl NsInner {
-    pub(crate) fn new(path: Arc<str>, io: Weak<IoInner>, handlers: Arc<RwLock<Handlers>>) -> Arc<Self> {
+    pub(crate) fn new(
+        path: Arc<str>,
+        io: Weak<IoInner>,
+        handlers: Arc<RwLock<Handlers>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             path,
             io,
@@ -89,11 +101,25 @@ impl NsInner {
     }
 
     pub(crate) fn io(&self) -> SocketIo {
-        SocketIo { inner: self.io_inner() }
+        SocketIo {
+            inner: self.io_inner(),
+        }
     }
 
     pub(crate) fn config(&self) -> ServerConfig {
         self.io_inner().config.clone()
+    }
+
+    /// The handler for an event of this namespace, the `*` namespace backing it up.
+    pub(crate) fn event_handler(&self, name: &str) -> Option<ErasedEvent> {
+        let own = read(&self.handlers);
+        let star = self.io.upgrade().and_then(|io| read(&io.any_ns).clone());
+        match star {
+            Some(star) if !Arc::ptr_eq(&star, &self.handlers) => {
+                own.event(name, Some(&read(&star)))
+            }
+            _ => own.event(name, None),
+        }
     }
 
     pub(crate) fn connect_handler(&self) -> Option<ErasedConnect> {
@@ -103,7 +129,10 @@ impl NsInner {
 
     pub(crate) fn disconnect_handler(&self) -> Option<ErasedDisconnect> {
         let h = read(&self.handlers);
-        h.func.disconnect.clone().or_else(|| h.class.disconnect.clone())
+        h.func
+            .disconnect
+            .clone()
+            .or_else(|| h.class.disconnect.clone())
     }
 
     pub(crate) fn add_socket(&self, s: &Socket) {
@@ -125,7 +154,10 @@ impl NsInner {
         if s.is_closed() {
             return;
         }
-        let inserted = write(&self.rooms).entry(room.clone()).or_default().insert(s.sid().clone());
+        let inserted = write(&self.rooms)
+            .entry(room.clone())
+            .or_default()
+            .insert(s.sid().clone());
         if inserted {
             let mut mine = lock(&s.0.rooms);
             if !mine.contains(&room) {
@@ -245,7 +277,10 @@ impl Namespace {
     /// Handle `event`. Replaces a previous function handler for the same event.
     pub fn on<H: EventHandler<M>, M>(&self, event: impl Into<String>, handler: H) -> &Self {
         let name: Arc<str> = Arc::from(event.into());
-        write(&self.0.handlers).func.events.insert(name, handler::erase_event(handler));
+        write(&self.0.handlers)
+            .func
+            .events
+            .insert(name, handler::erase_event(handler));
         self
     }
 
@@ -333,7 +368,11 @@ impl Namespace {
 
     /// The sids in `room` (on this server; python's `manager.get_participants`).
     pub fn room_members(&self, room: &str) -> Vec<String> {
-        self.0.targets(&[Arc::from(room)], &[]).iter().map(|s| s.id().to_owned()).collect()
+        self.0
+            .targets(&[Arc::from(room)], &[])
+            .iter()
+            .map(|s| s.id().to_owned())
+            .collect()
     }
 
     /// Disconnect socket `sid` from this namespace. Returns false for an unknown sid.
