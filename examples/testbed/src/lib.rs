@@ -1,8 +1,17 @@
 //! The test-bed server (`../shared/reference/testbed.md`): the server that interop tests,
 //! benchmarks and newcomers run against. Usable in-process from tests through [`spawn`].
 
+mod handlers;
+
 use std::net::SocketAddr;
 use std::time::Duration;
+
+use axum::serve::ListenerExt as _;
+use bytes::Bytes;
+use socketio::engine::{
+    CloseReason, Cors, Engine, EngineConfig, EngineConn, EngineHandler, Frame, Message,
+};
+use socketio::{ServerConfig, SocketIo};
 
 /// Test-bed settings; [`Options::default`] is what the official protocol suites need.
 #[derive(Debug, Clone)]
@@ -35,26 +44,153 @@ impl Options {
     /// Defaults overridden by `PING_INTERVAL_MS`, `PING_TIMEOUT_MS`, `MAX_PAYLOAD`,
     /// `MANAGER_URL`, `MANAGER_CHANNEL`.
     pub fn from_env() -> Self {
-        todo!("lead")
+        let d = Self::default();
+        let num = |k: &str| std::env::var(k).ok().and_then(|v| v.trim().parse::<u64>().ok());
+        Self {
+            ping_interval: num("PING_INTERVAL_MS").map(Duration::from_millis).unwrap_or(d.ping_interval),
+            ping_timeout: num("PING_TIMEOUT_MS").map(Duration::from_millis).unwrap_or(d.ping_timeout),
+            max_payload: num("MAX_PAYLOAD").map(|v| v as usize).unwrap_or(d.max_payload),
+            manager_url: std::env::var("MANAGER_URL").ok().filter(|v| !v.is_empty()),
+            manager_channel: std::env::var("MANAGER_CHANNEL")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or(d.manager_channel),
+        }
     }
 }
 
+/// The raw Engine.IO echo handler served at `/engine.io/`.
+struct Echo;
+
+impl EngineHandler for Echo {
+    type State = ();
+
+    fn on_open(&self, _conn: &EngineConn) {}
+
+    fn on_message(&self, _state: &mut (), conn: &EngineConn, msg: Message) {
+        let frame = match msg {
+            Message::Text(text) => {
+                let mut b = Vec::with_capacity(text.len() + 1);
+                b.push(b'4');
+                b.extend_from_slice(text.as_bytes());
+                Frame::Text(Bytes::from(b))
+            }
+            Message::Binary(data) => Frame::Binary(data),
+        };
+        let _ = conn.send(frame);
+    }
+
+    fn on_close(&self, _state: &mut (), _conn: &EngineConn, _reason: CloseReason) {}
+}
+
+/// The test bed's router and the handles needed to stop it.
+pub struct App {
+    /// `/socket.io/`, `/engine.io/`, and 404 for everything else.
+    pub router: axum::Router,
+    /// The Socket.IO server.
+    pub io: SocketIo,
+    echo: Engine<Echo>,
+}
+
+/// Build the test bed: Socket.IO at `/socket.io/`, the raw echo at `/engine.io/`.
+pub async fn build(opts: &Options) -> std::io::Result<App> {
+    let mut engine = EngineConfig {
+        ping_interval: opts.ping_interval,
+        ping_timeout: opts.ping_timeout,
+        max_payload: opts.max_payload,
+        cors: Cors::Any,
+        ..EngineConfig::default()
+    };
+    engine.cors_credentials = true;
+    let io = SocketIo::builder()
+        .config(ServerConfig {
+            engine: engine.clone(),
+            connect_timeout: Duration::from_millis(1000),
+            ..ServerConfig::default()
+        })
+        .build()
+        .map_err(std::io::Error::other)?;
+    handlers::register(&io);
+    let echo = Engine::new(engine, Echo);
+    let router = socketio::router::mount(io.router(), "/engine.io/", echo.clone());
+    Ok(App { router, io, echo })
+}
+
 /// A running test-bed server.
-#[derive(Debug)]
 pub struct Running {
     /// The address it listens on.
     pub addr: SocketAddr,
+    /// The Socket.IO server.
+    pub io: SocketIo,
+    echo: Engine<Echo>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running").field("addr", &self.addr).finish()
+    }
 }
 
 impl Running {
     /// Stop it: every client is disconnected, then the listener closes.
     pub async fn shutdown(self) {
-        todo!("lead")
+        self.io.shutdown().await;
+        self.echo.shutdown().await;
+        let _ = self.stop.send(());
+        let _ = self.task.await;
     }
 }
 
 /// Start a test-bed server on `addr` (use `127.0.0.1:0` for a free port).
 pub async fn spawn(addr: SocketAddr, opts: Options) -> std::io::Result<Running> {
-    let _ = (addr, opts);
-    todo!("lead")
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let App { router, io, echo } = build(&opts).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            });
+        if let Err(e) = serve.await {
+            tracing::error!("server error: {e}");
+        }
+    });
+    Ok(Running { addr, io, echo, stop, task })
+}
+
+/// Run until SIGINT or SIGTERM, then shut down cleanly.
+pub async fn serve_until_signal(addr: SocketAddr, opts: Options) -> std::io::Result<()> {
+    let running = spawn(addr, opts).await?;
+    eprintln!("test bed listening on http://{}", running.addr);
+    wait_for_signal().await;
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -1,1 +1,1138 @@
-//! python-socketio (>= 5.14) message-queue wire format and broker clients.
+//! python-socketio (>= 5.14) message-queue wire format, sans-IO.
+//!
+//! Every server of a cluster publishes one JSON object per operation on a shared channel
+//! (a Redis channel or an AMQP fanout exchange, see [`crate::adapter::broker`]); every other
+//! server decodes it and applies it to its own sockets. This module turns those JSON objects
+//! into [`Envelope`]s and back, exactly as python-socketio's `PubSubManager` and
+//! `AsyncPubSubManager` write and read them, so Rust and Python servers (and python's
+//! `write_only` emitters) can share one channel.
+//!
+//! | `method` | fields |
+//! |---|---|
+//! | `emit` | `event`, `data`, `binary`, `namespace`, `room`, `skip_sid`, `callback` |
+//! | `disconnect` | `sid`, `namespace` |
+//! | `enter_room` / `leave_room` | `sid`, `room`, `namespace` |
+//! | `close_room` | `room`, `namespace` |
+//! | `callback` | `sid`, `namespace`, `id`, `args` (`host_id` names the host that asked) |
+//!
+//! Arguments travel in `data` with python's packing rules: one argument `v` is sent as `[v]`,
+//! several as `[a, b, …]`, none as `[null]` (what python's `emit(event)` publishes); when any
+//! argument contains bytes, `binary` is `true` and `data` is
+//! `[<arguments with {"_placeholder": true, "num": n} placeholders>, <base64 of attachment 0>, …]`.
+//! On the way in, python's quirks are kept: a one-element list is one argument, and `[null]`
+//! means no argument at all (so a single `null` argument cannot cross the queue, in python
+//! either).
+//!
+//! What pub/sub cannot promise: it is fire-and-forget. A message published while the broker
+//! (or the link to it) is down is lost, and a server that is reconnecting misses what others
+//! published meanwhile; there is no replay, no acknowledgement and no delivery guarantee across
+//! reconnects. Within one connected period, messages from one publisher arrive in order.
+//!
+//! ```
+//! use socketio::adapter::pubsub::{decode, encode, Envelope, Message, PackedArgs};
+//!
+//! let env = Envelope {
+//!     host_id: "0123456789abcdef0123456789abcdef".into(),
+//!     message: Message::CloseRoom { room: "lobby".into(), namespace: "/".into() },
+//! };
+//! let bytes = encode(&env);
+//! assert_eq!(decode(&bytes).unwrap(), env);
+//! ```
+
+use std::fmt;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// Limits applied by [`decode_with`] to messages read from the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest message, in bytes, that is decoded. Default 8 MiB.
+    pub max_message_bytes: usize,
+    /// Most binary attachments one `emit` may carry. Default 64.
+    pub max_attachments: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 8 * 1024 * 1024,
+            max_attachments: 64,
+        }
+    }
+}
+
+/// Why a message read from the channel was not understood. Such messages are skipped; the
+/// subscription goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PubSubError {
+    /// The message is larger than [`Limits::max_message_bytes`].
+    TooLarge {
+        /// Size of the message in bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The message is not UTF-8 JSON (for example a Node adapter's msgpack).
+    NotJson,
+    /// The message is JSON but not an object.
+    NotObject,
+    /// A field the method needs is missing (or `null`).
+    MissingField(&'static str),
+    /// A field has the wrong JSON type (or an out-of-range value).
+    WrongType(&'static str),
+    /// The `method` is not one python-socketio publishes.
+    UnknownMethod(String),
+    /// A binary attachment is not valid base64.
+    BadBase64,
+    /// More attachments than [`Limits::max_attachments`].
+    TooManyAttachments {
+        /// Attachments in the message.
+        count: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A placeholder refers to an attachment that the message does not carry.
+    BadPlaceholder,
+}
+
+impl fmt::Display for PubSubError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { size, limit } => {
+                write!(
+                    f,
+                    "pub/sub message of {size} bytes exceeds the limit of {limit} bytes"
+                )
+            }
+            Self::NotJson => f.write_str("pub/sub message is not JSON"),
+            Self::NotObject => f.write_str("pub/sub message is not a JSON object"),
+            Self::MissingField(name) => write!(f, "pub/sub message has no `{name}` field"),
+            Self::WrongType(name) => write!(f, "pub/sub message field `{name}` has the wrong type"),
+            Self::UnknownMethod(m) => write!(f, "unknown pub/sub method `{m}`"),
+            Self::BadBase64 => f.write_str("pub/sub attachment is not valid base64"),
+            Self::TooManyAttachments { count, limit } => {
+                write!(
+                    f,
+                    "pub/sub message carries {count} attachments, the limit is {limit}"
+                )
+            }
+            Self::BadPlaceholder => f.write_str("pub/sub placeholder without attachment"),
+        }
+    }
+}
+
+impl std::error::Error for PubSubError {}
+
+/// Event or ack arguments as they travel through the queue.
+///
+/// `json` is the JSON array text of the arguments, binary values replaced by
+/// `{"_placeholder":true,"num":n}`; `attachments[n]` holds the bytes of placeholder `n` (the
+/// Socket.IO binary convention). `"[]"` is no argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackedArgs {
+    /// JSON array text of the arguments, with placeholders.
+    pub json: String,
+    /// Binary attachments, in placeholder order.
+    pub attachments: Vec<Bytes>,
+}
+
+impl PackedArgs {
+    /// Arguments without binary attachments, from the text of a JSON array.
+    pub fn json(json: impl Into<String>) -> Self {
+        Self {
+            json: json.into(),
+            attachments: Vec::new(),
+        }
+    }
+
+    /// No arguments.
+    pub fn empty() -> Self {
+        Self::json("[]")
+    }
+}
+
+impl Default for PackedArgs {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+/// One name or a list of names: the `room` and `skip_sid` fields of an `emit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OneOrMany {
+    /// A single sid or room.
+    One(String),
+    /// A list of sids or rooms.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The names, whichever form they came in.
+    pub fn as_slice(&self) -> &[String] {
+        match self {
+            Self::One(s) => std::slice::from_ref(s),
+            Self::Many(v) => v,
+        }
+    }
+}
+
+/// A cross-server ack request carried by an `emit`: the host that owns the target socket
+/// sends the event with an ack id of its own and, when the client answers, publishes a
+/// [`Message::Callback`] back to the envelope's `host_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackRef {
+    /// The `room` value the asking host keyed its ack on (python: the sid or room emitted to).
+    pub sid: String,
+    /// Namespace of the emit.
+    pub namespace: String,
+    /// Ack id allocated by the asking host.
+    pub id: u64,
+}
+
+/// One operation shared through the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// Emit an event to the sockets of a namespace (python `method: "emit"`).
+    Emit {
+        /// Event name.
+        event: String,
+        /// Event arguments.
+        args: PackedArgs,
+        /// Namespace (`/` when the sender gave none).
+        namespace: String,
+        /// `None`: every socket of the namespace; else a sid, a room or a list of rooms.
+        room: Option<OneOrMany>,
+        /// Sids that must not receive the event.
+        skip_sid: Option<OneOrMany>,
+        /// Set when the sender wants the ack back.
+        callback: Option<CallbackRef>,
+    },
+    /// Disconnect socket `sid` from `namespace` (python `method: "disconnect"`).
+    Disconnect {
+        /// Socket id.
+        sid: String,
+        /// Namespace.
+        namespace: String,
+    },
+    /// Add socket `sid` to `room`, on the server that holds it (`method: "enter_room"`).
+    EnterRoom {
+        /// Socket id.
+        sid: String,
+        /// Namespace.
+        namespace: String,
+        /// Room to enter.
+        room: String,
+    },
+    /// Remove socket `sid` from `room`, on the server that holds it (`method: "leave_room"`).
+    LeaveRoom {
+        /// Socket id.
+        sid: String,
+        /// Namespace.
+        namespace: String,
+        /// Room to leave.
+        room: String,
+    },
+    /// Remove every socket from `room` (`method: "close_room"`).
+    CloseRoom {
+        /// Room to close.
+        room: String,
+        /// Namespace.
+        namespace: String,
+    },
+    /// An ack answer routed back to the host that asked (`method: "callback"`); only the host
+    /// whose id equals the envelope's `host_id` acts on it.
+    Callback {
+        /// The `sid` of the [`CallbackRef`] (the asking host's ack key).
+        sid: String,
+        /// Namespace.
+        namespace: String,
+        /// Ack id of the [`CallbackRef`].
+        id: u64,
+        /// The ack arguments. python cannot carry bytes here; attachments travel in an extra
+        /// `attachments` field (base64) that python ignores.
+        args: PackedArgs,
+    },
+}
+
+impl Message {
+    /// The python `method` name of this message.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::Emit { .. } => "emit",
+            Self::Disconnect { .. } => "disconnect",
+            Self::EnterRoom { .. } => "enter_room",
+            Self::LeaveRoom { .. } => "leave_room",
+            Self::CloseRoom { .. } => "close_room",
+            Self::Callback { .. } => "callback",
+        }
+    }
+}
+
+/// A message with the id of the host that published it (for [`Message::Callback`], the host
+/// that must act on it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Publishing host (32 hex digits for python and [`new_host_id`]); empty when a foreign
+    /// publisher sent none.
+    pub host_id: String,
+    /// The operation.
+    pub message: Message,
+}
+
+impl Envelope {
+    /// Whether a server with id `local_host_id` must apply this message: python's rule, i.e.
+    /// a `callback` only on the host it names, anything else only on other hosts.
+    pub fn is_for(&self, local_host_id: &str) -> bool {
+        match self.message {
+            Message::Callback { .. } => self.host_id == local_host_id,
+            _ => self.host_id != local_host_id,
+        }
+    }
+}
+
+/// A fresh host id: 32 lowercase hex digits (128 bits) from a cryptographically secure RNG,
+/// the same form as python's `uuid.uuid4().hex`.
+pub fn new_host_id() -> String {
+    use rand::Rng as _;
+    // `ThreadRng` is a CSPRNG (ChaCha, reseeded from the OS).
+    let v: u128 = rand::rng().random();
+    format!("{v:032x}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------------------------
+
+fn push_str(out: &mut String, s: &str) {
+    // Serializing a &str into a String cannot fail.
+    if let Ok(text) = serde_json::to_string(s) {
+        out.push_str(&text);
+    }
+}
+
+fn push_key(out: &mut String, key: &str) {
+    out.push(',');
+    push_str(out, key);
+    out.push(':');
+}
+
+fn push_one_or_many(out: &mut String, v: &Option<OneOrMany>) {
+    match v {
+        None => out.push_str("null"),
+        Some(OneOrMany::One(s)) => push_str(out, s),
+        Some(OneOrMany::Many(list)) => {
+            out.push('[');
+            for (i, s) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_str(out, s);
+            }
+            out.push(']');
+        }
+    }
+}
+
+fn push_b64_list(out: &mut String, attachments: &[Bytes]) {
+    for a in attachments {
+        out.push(',');
+        out.push('"');
+        base64::engine::general_purpose::STANDARD.encode_string(a, out);
+        out.push('"');
+    }
+}
+
+fn is_empty_array(json: &str) -> bool {
+    json.trim()
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .is_some_and(|s| s.trim().is_empty())
+}
+
+/// Encode an envelope as python-socketio publishes it: one JSON object with every field of
+/// its method, keys in python's order. `PackedArgs::json` must be the text of a JSON array
+/// (it is embedded as it is); no argument is written `[null]`, as python's `emit(event)` does.
+pub fn encode(env: &Envelope) -> Vec<u8> {
+    let mut out = String::with_capacity(128);
+    out.push_str("{\"method\":");
+    push_str(&mut out, env.message.method());
+    match &env.message {
+        Message::Emit {
+            event,
+            args,
+            namespace,
+            room,
+            skip_sid,
+            callback,
+        } => {
+            push_key(&mut out, "event");
+            push_str(&mut out, event);
+            push_key(&mut out, "data");
+            let binary = !args.attachments.is_empty();
+            if binary {
+                out.push('[');
+                out.push_str(args.json.trim());
+                push_b64_list(&mut out, &args.attachments);
+                out.push(']');
+            } else if is_empty_array(&args.json) {
+                out.push_str("[null]");
+            } else {
+                out.push_str(args.json.trim());
+            }
+            push_key(&mut out, "binary");
+            out.push_str(if binary { "true" } else { "false" });
+            push_key(&mut out, "namespace");
+            push_str(&mut out, namespace);
+            push_key(&mut out, "room");
+            push_one_or_many(&mut out, room);
+            push_key(&mut out, "skip_sid");
+            push_one_or_many(&mut out, skip_sid);
+            push_key(&mut out, "callback");
+            match callback {
+                None => out.push_str("null"),
+                Some(cb) => {
+                    out.push('[');
+                    push_str(&mut out, &cb.sid);
+                    out.push(',');
+                    push_str(&mut out, &cb.namespace);
+                    out.push(',');
+                    out.push_str(&cb.id.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        Message::Disconnect { sid, namespace } => {
+            push_key(&mut out, "sid");
+            push_str(&mut out, sid);
+            push_key(&mut out, "namespace");
+            push_str(&mut out, namespace);
+        }
+        Message::EnterRoom {
+            sid,
+            namespace,
+            room,
+        }
+        | Message::LeaveRoom {
+            sid,
+            namespace,
+            room,
+        } => {
+            push_key(&mut out, "sid");
+            push_str(&mut out, sid);
+            push_key(&mut out, "room");
+            push_str(&mut out, room);
+            push_key(&mut out, "namespace");
+            push_str(&mut out, namespace);
+        }
+        Message::CloseRoom { room, namespace } => {
+            push_key(&mut out, "room");
+            push_str(&mut out, room);
+            push_key(&mut out, "namespace");
+            push_str(&mut out, namespace);
+        }
+        Message::Callback {
+            sid,
+            namespace,
+            id,
+            args,
+        } => {
+            push_key(&mut out, "host_id");
+            push_str(&mut out, &env.host_id);
+            push_key(&mut out, "sid");
+            push_str(&mut out, sid);
+            push_key(&mut out, "namespace");
+            push_str(&mut out, namespace);
+            push_key(&mut out, "id");
+            out.push_str(&id.to_string());
+            push_key(&mut out, "args");
+            out.push_str(args.json.trim());
+            if !args.attachments.is_empty() {
+                out.push_str(",\"attachments\":[");
+                let mut tmp = String::new();
+                push_b64_list(&mut tmp, &args.attachments);
+                out.push_str(tmp.strip_prefix(',').unwrap_or(&tmp));
+                out.push(']');
+            }
+            out.push('}');
+            return out.into_bytes();
+        }
+    }
+    push_key(&mut out, "host_id");
+    push_str(&mut out, &env.host_id);
+    out.push('}');
+    out.into_bytes()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    method: Option<Value>,
+    host_id: Option<Value>,
+    event: Option<Value>,
+    // `data: null` is present (python: no argument), unlike a missing `data`.
+    #[serde(borrow, default, deserialize_with = "present")]
+    data: Option<&'a RawValue>,
+    binary: Option<Value>,
+    namespace: Option<Value>,
+    room: Option<Value>,
+    skip_sid: Option<Value>,
+    callback: Option<Value>,
+    sid: Option<Value>,
+    id: Option<Value>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    args: Option<&'a RawValue>,
+    attachments: Option<Value>,
+}
+
+fn present<'de, D>(d: D) -> Result<Option<&'de RawValue>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    <&'de RawValue as Deserialize<'de>>::deserialize(d).map(Some)
+}
+
+fn string(v: Option<Value>, name: &'static str) -> Result<String, PubSubError> {
+    match v {
+        None | Some(Value::Null) => Err(PubSubError::MissingField(name)),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(PubSubError::WrongType(name)),
+    }
+}
+
+fn namespace(v: Option<Value>) -> Result<String, PubSubError> {
+    match v {
+        None | Some(Value::Null) => Ok("/".to_owned()),
+        Some(Value::String(s)) if s.is_empty() => Ok("/".to_owned()),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(PubSubError::WrongType("namespace")),
+    }
+}
+
+fn one_or_many(v: Option<Value>, name: &'static str) -> Result<Option<OneOrMany>, PubSubError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(OneOrMany::One(s))),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s),
+                _ => Err(PubSubError::WrongType(name)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| Some(OneOrMany::Many(v))),
+        Some(_) => Err(PubSubError::WrongType(name)),
+    }
+}
+
+fn ack_id(v: &Value, name: &'static str) -> Result<u64, PubSubError> {
+    v.as_u64().ok_or(PubSubError::WrongType(name))
+}
+
+fn callback_ref(v: Option<Value>) -> Result<Option<CallbackRef>, PubSubError> {
+    match v {
+        // python only honours a three-element callback and ignores anything else.
+        Some(Value::Array(items)) if items.len() == 3 => match items.as_slice() {
+            [Value::String(sid), Value::String(ns), id] => Ok(Some(CallbackRef {
+                sid: sid.clone(),
+                namespace: if ns.is_empty() {
+                    "/".to_owned()
+                } else {
+                    ns.clone()
+                },
+                id: ack_id(id, "callback")?,
+            })),
+            _ => Err(PubSubError::WrongType("callback")),
+        },
+        None | Some(Value::Null) | Some(Value::Array(_)) => Ok(None),
+        Some(_) => Err(PubSubError::WrongType("callback")),
+    }
+}
+
+/// Apply python's receive rule to the (reconstructed) `data`: a list of one element is one
+/// argument, a longer or empty list is several, anything else is one argument, and a lone
+/// `null` is no argument at all.
+fn unpack_args(data: &RawValue) -> Result<String, PubSubError> {
+    let text = data.get().trim();
+    if text.starts_with('[') {
+        let items: Vec<&RawValue> =
+            serde_json::from_str(text).map_err(|_| PubSubError::WrongType("data"))?;
+        match items.as_slice() {
+            [only] if only.get().trim() == "null" => Ok("[]".to_owned()),
+            _ => Ok(text.to_owned()),
+        }
+    } else if text == "null" {
+        Ok("[]".to_owned())
+    } else {
+        Ok(format!("[{text}]"))
+    }
+}
+
+fn decode_b64(items: impl Iterator<Item = Value>) -> Result<Vec<Bytes>, PubSubError> {
+    items
+        .map(|v| match v {
+            Value::String(s) => base64::engine::general_purpose::STANDARD
+                .decode(s.as_bytes())
+                .map(Bytes::from)
+                .map_err(|_| PubSubError::BadBase64),
+            _ => Err(PubSubError::WrongType("data")),
+        })
+        .collect()
+}
+
+/// Check every placeholder in `v` names an attachment that exists.
+fn check_placeholders(v: &Value, count: usize) -> Result<(), PubSubError> {
+    // serde_json already refuses nesting deeper than 128, so the recursion is bounded.
+    match v {
+        Value::Array(items) => items.iter().try_for_each(|i| check_placeholders(i, count)),
+        Value::Object(map) => {
+            if map.get("_placeholder").and_then(Value::as_bool) == Some(true) {
+                if let Some(num) = map.get("num") {
+                    return match num.as_u64() {
+                        Some(n) if (n as u128) < count as u128 => Ok(()),
+                        _ => Err(PubSubError::BadPlaceholder),
+                    };
+                }
+            }
+            map.values().try_for_each(|i| check_placeholders(i, count))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn emit_args(
+    data: Option<&RawValue>,
+    binary: bool,
+    limits: &Limits,
+) -> Result<PackedArgs, PubSubError> {
+    let data = data.ok_or(PubSubError::MissingField("data"))?;
+    if !binary {
+        return Ok(PackedArgs::json(unpack_args(data)?));
+    }
+    // `[<args with placeholders>, <base64>, …]`
+    let items: Vec<&RawValue> =
+        serde_json::from_str(data.get()).map_err(|_| PubSubError::WrongType("data"))?;
+    let (first, rest) = items.split_first().ok_or(PubSubError::WrongType("data"))?;
+    if rest.len() > limits.max_attachments {
+        return Err(PubSubError::TooManyAttachments {
+            count: rest.len(),
+            limit: limits.max_attachments,
+        });
+    }
+    let attachments = decode_b64(
+        rest.iter()
+            .map(|r| serde_json::from_str::<Value>(r.get()).unwrap_or(Value::Null)),
+    )?;
+    let json = unpack_args(first)?;
+    let tree: Value = serde_json::from_str(&json).map_err(|_| PubSubError::WrongType("data"))?;
+    check_placeholders(&tree, attachments.len())?;
+    Ok(PackedArgs { json, attachments })
+}
+
+fn callback_args(
+    args: Option<&RawValue>,
+    attachments: Option<Value>,
+    limits: &Limits,
+) -> Result<PackedArgs, PubSubError> {
+    let args = args.ok_or(PubSubError::MissingField("args"))?;
+    let text = args.get().trim();
+    if !text.starts_with('[') {
+        return Err(PubSubError::WrongType("args"));
+    }
+    let attachments = match attachments {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => {
+            if items.len() > limits.max_attachments {
+                return Err(PubSubError::TooManyAttachments {
+                    count: items.len(),
+                    limit: limits.max_attachments,
+                });
+            }
+            decode_b64(items.into_iter()).map_err(|e| match e {
+                PubSubError::WrongType(_) => PubSubError::WrongType("attachments"),
+                e => e,
+            })?
+        }
+        Some(_) => return Err(PubSubError::WrongType("attachments")),
+    };
+    if !attachments.is_empty() {
+        let tree: Value = serde_json::from_str(text).map_err(|_| PubSubError::WrongType("args"))?;
+        check_placeholders(&tree, attachments.len())?;
+    }
+    Ok(PackedArgs {
+        json: text.to_owned(),
+        attachments,
+    })
+}
+
+/// Decode one message read from the channel with the default [`Limits`].
+pub fn decode(bytes: &[u8]) -> Result<Envelope, PubSubError> {
+    decode_with(bytes, &Limits::default())
+}
+
+/// Decode one message read from the channel. Accepts everything python-socketio (>= 5.14)
+/// publishes, ignores unknown extra fields, and rejects anything else with a typed error.
+pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Envelope, PubSubError> {
+    if bytes.len() > limits.max_message_bytes {
+        return Err(PubSubError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_message_bytes,
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| PubSubError::NotJson)?;
+    if !text.trim_start().starts_with('{') {
+        return match serde_json::from_str::<&RawValue>(text) {
+            Ok(_) => Err(PubSubError::NotObject),
+            Err(_) => Err(PubSubError::NotJson),
+        };
+    }
+    let raw: RawMessage<'_> = serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            PubSubError::WrongType("message")
+        } else {
+            PubSubError::NotJson
+        }
+    })?;
+    let method = string(raw.method, "method")?;
+    let host_id = match raw.host_id {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(PubSubError::WrongType("host_id")),
+    };
+    let message = match method.as_str() {
+        "emit" => {
+            let binary = match raw.binary {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => b,
+                Some(_) => return Err(PubSubError::WrongType("binary")),
+            };
+            Message::Emit {
+                event: string(raw.event, "event")?,
+                args: emit_args(raw.data, binary, limits)?,
+                namespace: namespace(raw.namespace)?,
+                room: one_or_many(raw.room, "room")?,
+                skip_sid: one_or_many(raw.skip_sid, "skip_sid")?,
+                callback: callback_ref(raw.callback)?,
+            }
+        }
+        "disconnect" => Message::Disconnect {
+            sid: string(raw.sid, "sid")?,
+            namespace: namespace(raw.namespace)?,
+        },
+        "enter_room" => Message::EnterRoom {
+            sid: string(raw.sid, "sid")?,
+            namespace: namespace(raw.namespace)?,
+            room: string(raw.room, "room")?,
+        },
+        "leave_room" => Message::LeaveRoom {
+            sid: string(raw.sid, "sid")?,
+            namespace: namespace(raw.namespace)?,
+            room: string(raw.room, "room")?,
+        },
+        "close_room" => Message::CloseRoom {
+            room: string(raw.room, "room")?,
+            namespace: namespace(raw.namespace)?,
+        },
+        "callback" => Message::Callback {
+            sid: string(raw.sid, "sid")?,
+            namespace: namespace(raw.namespace)?,
+            id: ack_id(&raw.id.ok_or(PubSubError::MissingField("id"))?, "id")?,
+            args: callback_args(raw.args, raw.attachments, limits)?,
+        },
+        _ => return Err(PubSubError::UnknownMethod(method)),
+    };
+    Ok(Envelope { host_id, message })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const H: &str = "0123456789abcdef0123456789abcdef";
+
+    fn env(message: Message) -> Envelope {
+        Envelope {
+            host_id: H.into(),
+            message,
+        }
+    }
+
+    fn emit(args: PackedArgs) -> Message {
+        Message::Emit {
+            event: "ev".into(),
+            args,
+            namespace: "/".into(),
+            room: None,
+            skip_sid: None,
+            callback: None,
+        }
+    }
+
+    fn json_of(bytes: &[u8]) -> Value {
+        serde_json::from_slice(bytes).unwrap()
+    }
+
+    #[test]
+    fn host_id_is_32_lowercase_hex_and_random() {
+        let a = new_host_id();
+        let b = new_host_id();
+        assert_eq!(a.len(), 32);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn encodes_emit_like_python() {
+        let e = env(Message::Emit {
+            event: "msg".into(),
+            args: PackedArgs::json(r#"[{"a":1}]"#),
+            namespace: "/chat".into(),
+            room: Some(OneOrMany::Many(vec!["r1".into(), "r2".into()])),
+            skip_sid: Some(OneOrMany::One("s1".into())),
+            callback: Some(CallbackRef {
+                sid: "r1".into(),
+                namespace: "/chat".into(),
+                id: 7,
+            }),
+        });
+        let text = String::from_utf8(encode(&e)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"method":"emit","event":"msg","data":[{"a":1}],"binary":false,"namespace":"/chat","room":["r1","r2"],"skip_sid":"s1","callback":["r1","/chat",7],"host_id":"0123456789abcdef0123456789abcdef"}"#
+        );
+        assert_eq!(decode(text.as_bytes()).unwrap(), e);
+    }
+
+    #[test]
+    fn zero_args_are_published_as_null_list_and_read_back_as_none() {
+        let bytes = encode(&env(emit(PackedArgs::empty())));
+        assert_eq!(json_of(&bytes)["data"], serde_json::json!([null]));
+        assert_eq!(decode(&bytes).unwrap(), env(emit(PackedArgs::empty())));
+    }
+
+    #[test]
+    fn python_data_packing_quirks() {
+        let dec = |data: &str| {
+            let m = format!(r#"{{"method":"emit","event":"e","data":{data},"host_id":"x"}}"#);
+            match decode(m.as_bytes()).unwrap().message {
+                Message::Emit { args, .. } => args.json,
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(dec("[null]"), "[]");
+        assert_eq!(dec("[]"), "[]");
+        assert_eq!(dec("[1]"), "[1]");
+        assert_eq!(dec("[1, 2]"), "[1, 2]");
+        assert_eq!(dec("[[1, 2]]"), "[[1, 2]]");
+        assert_eq!(dec("null"), "[]");
+        assert_eq!(dec(r#""x""#), r#"["x"]"#);
+        assert_eq!(dec(r#"{"a": 1}"#), r#"[{"a": 1}]"#);
+    }
+
+    #[test]
+    fn binary_emit_round_trip_and_python_shape() {
+        let args = PackedArgs {
+            json: r#"[{"f":{"_placeholder":true,"num":0}},"t",{"_placeholder":true,"num":1}]"#
+                .into(),
+            attachments: vec![Bytes::from_static(b"\x00\x01"), Bytes::from_static(b"hi")],
+        };
+        let e = env(emit(args));
+        let bytes = encode(&e);
+        let v = json_of(&bytes);
+        assert_eq!(v["binary"], true);
+        assert_eq!(v["data"][1], "AAE=");
+        assert_eq!(v["data"][2], "aGk=");
+        assert_eq!(v["data"][0][1], "t");
+        assert_eq!(decode(&bytes).unwrap(), e);
+    }
+
+    #[test]
+    fn binary_single_argument_is_wrapped_like_python() {
+        // python: emit('e', b'\x01') -> data = [[{"_placeholder": true, "num": 0}], "AQ=="]
+        let m = br#"{"method": "emit", "event": "e", "data": [[{"_placeholder": true, "num": 0}], "AQ=="], "binary": true, "namespace": "/", "room": null, "skip_sid": null, "callback": null, "host_id": "h"}"#;
+        let Message::Emit { args, .. } = decode(m).unwrap().message else {
+            panic!()
+        };
+        assert_eq!(args.json, r#"[{"_placeholder": true, "num": 0}]"#);
+        assert_eq!(args.attachments, vec![Bytes::from_static(b"\x01")]);
+        let again = encode(&env(emit(args.clone())));
+        assert_eq!(json_of(&again)["data"], json_of(&m[..])["data"]);
+    }
+
+    #[test]
+    fn other_methods_round_trip_with_python_key_order() {
+        let cases = [
+            (
+                Message::Disconnect {
+                    sid: "s".into(),
+                    namespace: "/".into(),
+                },
+                r#"{"method":"disconnect","sid":"s","namespace":"/","host_id":"#,
+            ),
+            (
+                Message::EnterRoom {
+                    sid: "s".into(),
+                    namespace: "/a".into(),
+                    room: "r".into(),
+                },
+                r#"{"method":"enter_room","sid":"s","room":"r","namespace":"/a","host_id":"#,
+            ),
+            (
+                Message::LeaveRoom {
+                    sid: "s".into(),
+                    namespace: "/a".into(),
+                    room: "r".into(),
+                },
+                r#"{"method":"leave_room","sid":"s","room":"r","namespace":"/a","host_id":"#,
+            ),
+            (
+                Message::CloseRoom {
+                    room: "r".into(),
+                    namespace: "/".into(),
+                },
+                r#"{"method":"close_room","room":"r","namespace":"/","host_id":"#,
+            ),
+            (
+                Message::Callback {
+                    sid: "s".into(),
+                    namespace: "/".into(),
+                    id: 3,
+                    args: PackedArgs::json(r#"["ok",2]"#),
+                },
+                r#"{"method":"callback","host_id":"#,
+            ),
+        ];
+        for (m, prefix) in cases {
+            let e = env(m);
+            let text = String::from_utf8(encode(&e)).unwrap();
+            assert!(text.starts_with(prefix), "{text}");
+            assert_eq!(decode(text.as_bytes()).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn callback_attachments_travel_in_extra_field() {
+        let e = env(Message::Callback {
+            sid: "s".into(),
+            namespace: "/".into(),
+            id: 1,
+            args: PackedArgs {
+                json: r#"[{"_placeholder":true,"num":0}]"#.into(),
+                attachments: vec![Bytes::from_static(b"abc")],
+            },
+        });
+        let bytes = encode(&e);
+        assert_eq!(json_of(&bytes)["attachments"], serde_json::json!(["YWJj"]));
+        assert_eq!(decode(&bytes).unwrap(), e);
+    }
+
+    #[test]
+    fn is_for_follows_python_routing() {
+        let mine = env(Message::CloseRoom {
+            room: "r".into(),
+            namespace: "/".into(),
+        });
+        assert!(!mine.is_for(H));
+        assert!(mine.is_for("other"));
+        let cb = env(Message::Callback {
+            sid: "s".into(),
+            namespace: "/".into(),
+            id: 1,
+            args: PackedArgs::empty(),
+        });
+        assert!(cb.is_for(H));
+        assert!(!cb.is_for("other"));
+    }
+
+    #[test]
+    fn defaults_and_extra_fields() {
+        let m = br#"{"method":"disconnect","sid":"s","extra":{"x":[1]},"host_id":"h"}"#;
+        assert_eq!(
+            decode(m).unwrap(),
+            Envelope {
+                host_id: "h".into(),
+                message: Message::Disconnect {
+                    sid: "s".into(),
+                    namespace: "/".into()
+                }
+            }
+        );
+        let m = br#"{"method":"close_room","room":"r","namespace":null}"#;
+        assert_eq!(decode(m).unwrap().host_id, "");
+        // python ignores a callback that is not a three-element list
+        let m = br#"{"method":"emit","event":"e","data":[1],"callback":["a","/"]}"#;
+        let Message::Emit { callback, .. } = decode(m).unwrap().message else {
+            panic!()
+        };
+        assert_eq!(callback, None);
+    }
+
+    #[test]
+    fn rejects_malformed_and_foreign_messages() {
+        use PubSubError::*;
+        let cases: &[(&[u8], PubSubError)] = &[
+            (b"\x93\xa7emitter", NotJson),
+            (b"not json", NotJson),
+            (b"[1,2]", NotObject),
+            (b"\"s\"", NotObject),
+            (b"{\"method\":1}", WrongType("method")),
+            (b"{}", MissingField("method")),
+            (b"{\"method\":\"bogus\"}", UnknownMethod("bogus".into())),
+            (b"{\"method\":\"emit\",\"data\":[1]}", MissingField("event")),
+            (b"{\"method\":\"emit\",\"event\":\"e\"}", MissingField("data")),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[1],\"room\":5}", WrongType("room")),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[1],\"skip_sid\":[1]}", WrongType("skip_sid")),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[1],\"binary\":\"yes\"}", WrongType("binary")),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[1],\"callback\":[\"a\",\"/\",-1]}", WrongType("callback")),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[],\"binary\":true}", WrongType("data")),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[1],\"@@\"],\"binary\":true}", BadBase64),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[1],7],\"binary\":true}", WrongType("data")),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[{\"_placeholder\":true,\"num\":1}],\"AA==\"],\"binary\":true}", BadPlaceholder),
+            (b"{\"method\":\"disconnect\"}", MissingField("sid")),
+            (b"{\"method\":\"enter_room\",\"sid\":\"s\"}", MissingField("room")),
+            (b"{\"method\":\"callback\",\"sid\":\"s\",\"id\":\"1\",\"args\":[]}", WrongType("id")),
+            (b"{\"method\":\"callback\",\"sid\":\"s\",\"id\":1,\"args\":{}}", WrongType("args")),
+            (b"{\"method\":\"callback\",\"sid\":\"s\",\"id\":1}", MissingField("args")),
+            (b"{\"method\":\"close_room\",\"room\":\"r\",\"host_id\":5}", WrongType("host_id")),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                &decode(input).unwrap_err(),
+                want,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn message_size_limit_at_limit_and_plus_one() {
+        let m = br#"{"method":"close_room","room":"r"}"#;
+        let limits = Limits {
+            max_message_bytes: m.len(),
+            ..Limits::default()
+        };
+        assert!(decode_with(m, &limits).is_ok());
+        let limits = Limits {
+            max_message_bytes: m.len() - 1,
+            ..Limits::default()
+        };
+        assert_eq!(
+            decode_with(m, &limits).unwrap_err(),
+            PubSubError::TooLarge {
+                size: m.len(),
+                limit: m.len() - 1
+            }
+        );
+    }
+
+    #[test]
+    fn attachment_limit_at_limit_and_plus_one() {
+        let args = |n: usize| PackedArgs {
+            json: format!(
+                "[{}]",
+                (0..n)
+                    .map(|i| format!(r#"{{"_placeholder":true,"num":{i}}}"#))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            attachments: (0..n).map(|_| Bytes::from_static(b"x")).collect(),
+        };
+        let limits = Limits {
+            max_attachments: 3,
+            ..Limits::default()
+        };
+        assert!(decode_with(&encode(&env(emit(args(3)))), &limits).is_ok());
+        assert_eq!(
+            decode_with(&encode(&env(emit(args(4)))), &limits).unwrap_err(),
+            PubSubError::TooManyAttachments { count: 4, limit: 3 }
+        );
+    }
+
+    #[test]
+    fn error_display_names_the_field() {
+        assert_eq!(
+            PubSubError::MissingField("sid").to_string(),
+            "pub/sub message has no `sid` field"
+        );
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            ".{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z_]{1,6}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn decode_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            let _ = decode(&bytes);
+        }
+
+        #[test]
+        fn decode_never_panics_on_json_objects(
+            method in prop_oneof![Just("emit"), Just("disconnect"), Just("enter_room"),
+                Just("leave_room"), Just("close_room"), Just("callback"), Just("x")],
+            fields in prop::collection::btree_map(
+                prop_oneof![Just("event"), Just("data"), Just("binary"), Just("namespace"),
+                    Just("room"), Just("skip_sid"), Just("callback"), Just("sid"), Just("id"),
+                    Just("args"), Just("attachments"), Just("host_id")],
+                arb_json(), 0..8),
+        ) {
+            let mut map = serde_json::Map::new();
+            map.insert("method".into(), Value::from(method));
+            for (k, v) in fields { map.insert(k.into(), v); }
+            let bytes = serde_json::to_vec(&Value::Object(map)).unwrap();
+            let _ = decode(&bytes);
+        }
+
+        #[test]
+        fn emit_round_trips(
+            args in prop::collection::vec(arb_json(), 0..4),
+            ns in "/[a-z]{0,5}",
+            room in prop::option::of(prop::collection::vec(".{0,6}", 0..3)),
+            bins in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..8), 0..3),
+        ) {
+            let mut items: Vec<Value> = args;
+            for n in 0..bins.len() {
+                items.push(serde_json::json!({"_placeholder": true, "num": n}));
+            }
+            // python cannot carry a single `null` argument; skip that one case.
+            prop_assume!(!(items.len() == 1 && items[0].is_null()));
+            let e = env(Message::Emit {
+                event: "e".into(),
+                args: PackedArgs {
+                    json: serde_json::to_string(&items).unwrap(),
+                    attachments: bins.into_iter().map(Bytes::from).collect(),
+                },
+                namespace: ns,
+                room: room.map(OneOrMany::Many),
+                skip_sid: None,
+                callback: None,
+            });
+            prop_assert_eq!(decode(&encode(&e)).unwrap(), e);
+        }
+    }
+}

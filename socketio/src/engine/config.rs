@@ -47,7 +47,12 @@ pub struct Cookie {
 
 impl Default for Cookie {
     fn default() -> Self {
-        Self { name: "io".into(), path: "/".into(), http_only: true, same_site: Some("Lax".into()) }
+        Self {
+            name: "io".into(),
+            path: "/".into(),
+            http_only: true,
+            same_site: Some("Lax".into()),
+        }
     }
 }
 

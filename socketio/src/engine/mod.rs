@@ -7,9 +7,20 @@
 //! of `examples/testbed`).
 
 mod config;
-pub use config::{Cookie, Cors, EngineConfig};
+mod core;
+mod cors;
+mod heartbeat;
+mod request;
+mod ws;
 
-use std::sync::Arc;
+pub use config::{Cookie, Cors, EngineConfig};
+pub use core::Engine;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
 
 use bytes::Bytes;
 
@@ -110,7 +121,7 @@ impl RequestInfo {
     }
 }
 
-fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+pub(crate) fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
     q.split('&').filter(|s| !s.is_empty()).map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (percent_decode(k), percent_decode(v))
@@ -186,53 +197,206 @@ pub trait EngineHandler: Send + Sync + 'static {
 /// A cheap, cloneable handle to one Engine.IO connection.
 #[derive(Clone)]
 pub struct EngineConn {
-    #[allow(dead_code)]
-    inner: Arc<()>,
+    inner: Arc<ConnShared>,
+}
+
+/// What pending poll (GET) must be answered with, when it is not data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PollAnswer {
+    /// `6`: the poll is released (client close, upgrade).
+    Noop,
+    /// HTTP 400: the session ended on an error.
+    Error,
+    /// `1`: the session is closed under it (duplicate poll).
+    Close,
+}
+
+/// Where a polling -> WebSocket upgrade stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpgradeState {
+    /// No upgrade in progress.
+    None,
+    /// A WebSocket is open for this sid, waiting for `2probe`.
+    Pending,
+    /// `2probe` was answered; polls are answered with `6` at once.
+    Probed,
+}
+
+/// The mutable part of a connection, behind one short-held lock.
+pub(crate) struct Outbox {
+    /// Frames waiting for the transport, in order.
+    pub(crate) frames: VecDeque<Frame>,
+    /// Set once: the connection is closing for this reason.
+    pub(crate) close: Option<CloseReason>,
+    /// Forced answer for the pending poll.
+    pub(crate) poll_answer: Option<PollAnswer>,
+    /// A polling GET is in progress.
+    pub(crate) get_active: bool,
+    /// A polling POST is in progress.
+    pub(crate) post_active: bool,
+    /// Upgrade progress.
+    pub(crate) upgrade: UpgradeState,
+}
+
+/// State shared between the [`EngineConn`] handles and the engine's transport code.
+pub(crate) struct ConnShared {
+    sid: Box<str>,
+    request: RequestInfo,
+    transport: AtomicU8,
+    closing: AtomicBool,
+    max_frames: usize,
+    outbox: Mutex<Outbox>,
+    /// Wakes the consumer of `frames` (the pending GET or the WebSocket task).
+    pub(crate) data_ready: Notify,
+    /// Wakes the polling session's timer task.
+    pub(crate) driver: Notify,
 }
 
 impl std::fmt::Debug for EngineConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EngineConn").field("sid", &self.sid()).finish()
+        f.debug_struct("EngineConn")
+            .field("sid", &self.sid())
+            .finish()
     }
 }
 
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl EngineConn {
+    pub(crate) fn new(
+        sid: Box<str>,
+        request: RequestInfo,
+        transport: Transport,
+        max_frames: usize,
+    ) -> Self {
+        Self {
+            inner: Arc::new(ConnShared {
+                sid,
+                request,
+                transport: AtomicU8::new(transport as u8),
+                closing: AtomicBool::new(false),
+                max_frames,
+                outbox: Mutex::new(Outbox {
+                    frames: VecDeque::new(),
+                    close: None,
+                    poll_answer: None,
+                    get_active: false,
+                    post_active: false,
+                    upgrade: UpgradeState::None,
+                }),
+                data_ready: Notify::new(),
+                driver: Notify::new(),
+            }),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &ConnShared {
+        &self.inner
+    }
+
+    pub(crate) fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        lock(&self.inner.outbox)
+    }
+
+    pub(crate) fn set_transport(&self, t: Transport) {
+        self.inner.transport.store(t as u8, Ordering::Release);
+    }
+
+    /// The close reason, once a close was requested.
+    pub(crate) fn close_reason(&self) -> Option<CloseReason> {
+        if !self.inner.closing.load(Ordering::Acquire) {
+            return None;
+        }
+        self.outbox().close
+    }
+
+    /// Mark the connection closing (first reason wins) with the outbox already locked.
+    pub(crate) fn request_close_locked(&self, ob: &mut Outbox, reason: CloseReason) {
+        if ob.close.is_none() {
+            ob.close = Some(reason);
+            self.inner.closing.store(true, Ordering::Release);
+        }
+    }
+
+    /// Wake everything that waits on this connection.
+    pub(crate) fn wake_all(&self) {
+        self.inner.data_ready.notify_one();
+        self.inner.driver.notify_one();
+    }
+
+    /// Queue a frame regardless of the bound (heartbeat pings): at most one such frame is
+    /// ever outstanding.
+    pub(crate) fn push_control(&self, frame: Frame) {
+        let mut ob = self.outbox();
+        if ob.close.is_none() {
+            ob.frames.push_back(frame);
+        }
+        drop(ob);
+        self.inner.data_ready.notify_one();
+    }
+
     /// The Engine.IO session id.
     pub fn sid(&self) -> &str {
-        todo!("engine helper")
+        &self.inner.sid
     }
 
     /// The current transport.
     pub fn transport(&self) -> Transport {
-        todo!("engine helper")
+        if self.inner.transport.load(Ordering::Acquire) == Transport::Websocket as u8 {
+            Transport::Websocket
+        } else {
+            Transport::Polling
+        }
     }
 
     /// The HTTP request that opened the connection.
     pub fn request(&self) -> &RequestInfo {
-        todo!("engine helper")
+        &self.inner.request
     }
 
     /// Queue a frame. Never blocks and never waits: a full queue closes the connection with
     /// [`CloseReason::SendBufferFull`] and returns [`SendError::Full`].
     pub fn send(&self, frame: Frame) -> Result<(), SendError> {
-        let _ = frame;
-        todo!("engine helper")
+        self.send_iter(1, std::iter::once(frame))
     }
 
     /// Queue several frames atomically (a packet and its attachments): all or nothing.
     pub fn send_many(&self, frames: &[Frame]) -> Result<(), SendError> {
-        let _ = frames;
-        todo!("engine helper")
+        self.send_iter(frames.len(), frames.iter().cloned())
+    }
+
+    fn send_iter(&self, n: usize, frames: impl Iterator<Item = Frame>) -> Result<(), SendError> {
+        let mut ob = self.outbox();
+        if ob.close.is_some() {
+            return Err(SendError::Closed);
+        }
+        if ob.frames.len().saturating_add(n) > self.inner.max_frames {
+            self.request_close_locked(&mut ob, CloseReason::SendBufferFull);
+            drop(ob);
+            self.wake_all();
+            return Err(SendError::Full);
+        }
+        ob.frames.extend(frames);
+        drop(ob);
+        self.inner.data_ready.notify_one();
+        Ok(())
     }
 
     /// Close the connection: flush what is queued (best effort), then close with `reason`.
+    ///
+    /// The handler's `on_close` runs later, from the connection's transport task, never
+    /// inside this call, so it is safe to call from any callback.
     pub fn close(&self, reason: CloseReason) {
-        let _ = reason;
-        todo!("engine helper")
+        let mut ob = self.outbox();
+        self.request_close_locked(&mut ob, reason);
+        drop(ob);
+        self.wake_all();
     }
 
     /// True once the connection is closed or closing.
     pub fn is_closed(&self) -> bool {
-        todo!("engine helper")
+        self.inner.closing.load(Ordering::Acquire)
     }
 }

@@ -14,11 +14,6 @@ use super::{ConnectError, DisconnectReason, Handshake};
 use crate::engine::{CloseReason, EngineConn, EngineHandler, Frame, Message};
 use crate::proto::sio::{self, Args, Decoder, Packet, PacketKind};
 
-/// Lets the server stop its engine without naming the engine's handler type.
-pub(crate) trait EngineControl: Send + Sync + 'static {
-    fn shutdown(&self) -> super::handler::BoxFuture<()>;
-}
-
 /// The Socket.IO layer as an Engine.IO handler.
 pub(crate) struct Client {
     pub(crate) io: Arc<IoInner>,

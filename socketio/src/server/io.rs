@@ -13,7 +13,9 @@ use super::handler::BoxFuture;
 use super::ns::{Handlers, Namespace, NsInner, read, write};
 use super::types::StateMap;
 use super::{EmitError, Socket, State};
-use crate::engine::EngineConfig;
+use super::client::Client;
+use crate::engine::{Engine, EngineConfig};
+use crate::router::RouterOptions;
 use crate::proto::sio::Encoded;
 
 /// Socket.IO-level settings. Engine.IO settings live in [`EngineConfig`].
@@ -66,7 +68,7 @@ pub(crate) struct IoInner {
     pub(crate) any_ns: RwLock<Option<Arc<RwLock<Handlers>>>>,
     pub(crate) state: StateMap,
     pub(crate) tasks: TaskTracker,
-    pub(crate) engine: Mutex<Option<Arc<dyn super::client::EngineControl>>>,
+    pub(crate) engine: Mutex<Option<Engine<Client>>>,
     pub(crate) manager: OnceLock<Arc<dyn crate::adapter::Manager>>,
 }
 
@@ -229,10 +231,50 @@ impl SocketIo {
         self.inner.tasks.count.load(Ordering::Acquire)
     }
 
+    /// The Engine.IO engine carrying this server (created on first use).
+    pub(crate) fn engine(&self) -> Engine<Client> {
+        let mut slot = super::socket::lock(&self.inner.engine);
+        slot.get_or_insert_with(|| {
+            Engine::new(self.inner.config.engine.clone(), Client { io: self.inner.clone() })
+        })
+        .clone()
+    }
+
+    /// An axum `Router` serving the Socket.IO endpoint at [`ServerConfig::path`]; every other
+    /// request gets 404. Merge it into your app (`app.merge(io.router())`), or use
+    /// [`SocketIo::router_with`] for static files and a fallback to your routes.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let io = socketio::SocketIo::builder().build()?;
+    /// io.of("/").on("echo", async |msg: String| msg);
+    /// let app = axum::Router::new()
+    ///     .route("/health", axum::routing::get(|| async { "ok" }))
+    ///     .merge(io.router());
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// axum::serve(listener, app).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn router(&self) -> axum::Router {
+        crate::router::mount(axum::Router::new(), &self.inner.config.path, self.engine())
+    }
+
+    /// Like [`SocketIo::router`], with static files (python-socketio's `static_files`) and the
+    /// user's router as the fallback for everything else.
+    pub fn router_with(&self, options: RouterOptions) -> axum::Router {
+        crate::router::router(self.engine(), options.path(self.inner.config.path.clone()))
+    }
+
+    /// Mount the Socket.IO endpoint on an existing router (any state type).
+    pub fn mount<S: Clone + Send + Sync + 'static>(&self, router: axum::Router<S>) -> axum::Router<S> {
+        crate::router::mount(router, &self.inner.config.path, self.engine())
+    }
+
     /// Stop: disconnect every client with reason "server shutting down", wait for handlers in
     /// flight (disconnect handlers included), then return.
     pub async fn shutdown(&self) {
-        let engine = super::socket::lock(&self.inner.engine).clone();
+        // Taking the engine out also breaks the server <-> engine reference cycle.
+        let engine = super::socket::lock(&self.inner.engine).take();
         if let Some(engine) = engine {
             engine.shutdown().await;
         }

@@ -58,12 +58,6 @@ impl Handlers {
             .cloned()
     }
 
-    fn is_empty(&self) -> bool {
-        let e = |s: &HandlerSet| {
-            s.events.is_empty() && s.any.is_none() && s.connect.is_none() && s.disconnect.is_none()
-        };
-        e(&self.func) && e(&self.class)
-    }
 }
 
 pub(crate) struct NsInner {
@@ -110,10 +104,6 @@ impl NsInner {
     pub(crate) fn disconnect_handler(&self) -> Option<ErasedDisconnect> {
         let h = read(&self.handlers);
         h.func.disconnect.clone().or_else(|| h.class.disconnect.clone())
-    }
-
-    pub(crate) fn has_handlers(&self) -> bool {
-        !read(&self.handlers).is_empty()
     }
 
     pub(crate) fn add_socket(&self, s: &Socket) {

@@ -1,0 +1,254 @@
+//! The WebSocket transport: one task per connection that selects over socket reads, the
+//! outgoing queue and the heartbeat timer.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+
+use super::core::{EngineInner, PING, Session};
+use super::heartbeat::Beat;
+use super::request::handshake;
+use super::{CloseReason, Frame, Message, RequestInfo, Transport, UpgradeState, lock};
+use crate::proto::eio::{Packet, decode_text};
+
+/// WebSocket close code for a message over `maxPayload`.
+const MESSAGE_TOO_BIG: u16 = 1009;
+const NORMAL: u16 = 1000;
+
+/// A WebSocket opened without `sid`: handshake, then the connection loop.
+pub(crate) async fn run_fresh<H: crate::engine::EngineHandler>(
+    engine: Arc<EngineInner<H>>,
+    mut socket: WebSocket,
+    request: RequestInfo,
+) {
+    if engine.is_shutting_down() {
+        let _ = socket.send(close_msg(NORMAL)).await;
+        return;
+    }
+    let sid = super::core::new_sid();
+    let open = handshake(&engine, &sid, &[]);
+    if socket.send(WsMessage::Text(open.into())).await.is_err() {
+        return;
+    }
+    let session = engine.open_with_sid(sid, request, Transport::Websocket);
+    run_loop(engine, session, socket).await;
+}
+
+/// A WebSocket opened with the sid of a polling session: `2probe`/`3probe`, `5`, then the
+/// connection loop. Anything else, or `upgrade_timeout`, cancels the upgrade and leaves the
+/// polling session as it was.
+pub(crate) async fn run_upgrade<H: crate::engine::EngineHandler>(
+    engine: Arc<EngineInner<H>>,
+    session: Arc<Session<H>>,
+    mut socket: WebSocket,
+) {
+    let conn = &session.conn;
+    let deadline = Instant::now() + engine.config.upgrade_timeout;
+    let mut probed = false;
+    let upgraded = loop {
+        let msg = match timeout_at(deadline, socket.next()).await {
+            Ok(Some(Ok(msg))) => msg,
+            _ => break false,
+        };
+        if conn.is_closed() {
+            break false;
+        }
+        match msg {
+            WsMessage::Text(t) if t.as_str() == "2probe" => {
+                if socket
+                    .send(WsMessage::Text(Utf8Bytes::from_static("3probe")))
+                    .await
+                    .is_err()
+                {
+                    break false;
+                }
+                probed = true;
+                let mut ob = conn.outbox();
+                ob.upgrade = UpgradeState::Probed;
+                drop(ob);
+                conn.shared().data_ready.notify_one();
+            }
+            WsMessage::Text(t) if t.as_str() == "5" && probed => {
+                let mut ob = conn.outbox();
+                if ob.close.is_some() {
+                    break false;
+                }
+                ob.upgrade = UpgradeState::None;
+                if ob.get_active {
+                    ob.poll_answer = Some(super::PollAnswer::Noop);
+                }
+                // Under the heartbeat lock, so the polling timer task sees the change
+                // before it touches the heartbeat again.
+                let _hb = lock(&session.hb);
+                conn.set_transport(Transport::Websocket);
+                break true;
+            }
+            WsMessage::Ping(_) | WsMessage::Pong(_) => {
+                let _ = socket.flush().await;
+            }
+            _ => break false,
+        }
+    };
+    if !upgraded {
+        conn.outbox().upgrade = UpgradeState::None;
+        conn.shared().data_ready.notify_one();
+        let _ = socket.send(close_msg(NORMAL)).await;
+        return;
+    }
+    conn.wake_all();
+    run_loop(engine, session, socket).await;
+}
+
+/// Accept a WebSocket only to close it at once.
+pub(crate) async fn refuse(mut socket: WebSocket) {
+    let _ = socket.send(close_msg(NORMAL)).await;
+}
+
+fn close_msg(code: u16) -> WsMessage {
+    WsMessage::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(""),
+    }))
+}
+
+fn to_ws(frame: Frame) -> Option<WsMessage> {
+    match frame {
+        Frame::Text(b) => Utf8Bytes::try_from(b).ok().map(WsMessage::Text),
+        Frame::Binary(b) => Some(WsMessage::Binary(b)),
+    }
+}
+
+enum Incoming {
+    Continue,
+    Close(CloseReason, u16),
+}
+
+fn is_too_long(e: axum::Error) -> bool {
+    e.into_inner()
+        .downcast::<tungstenite::Error>()
+        .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)))
+}
+
+fn on_message<H: crate::engine::EngineHandler>(
+    engine: &EngineInner<H>,
+    session: &Session<H>,
+    msg: Option<Result<WsMessage, axum::Error>>,
+) -> Incoming {
+    let max = engine.config.max_payload;
+    let too_big = Incoming::Close(CloseReason::TransportError, MESSAGE_TOO_BIG);
+    match msg {
+        None | Some(Ok(WsMessage::Close(_))) => {
+            Incoming::Close(CloseReason::TransportClose, NORMAL)
+        }
+        Some(Err(e)) => {
+            if is_too_long(e) {
+                too_big
+            } else {
+                Incoming::Close(CloseReason::TransportError, NORMAL)
+            }
+        }
+        Some(Ok(WsMessage::Binary(b))) => {
+            if b.len() > max {
+                return too_big;
+            }
+            engine.deliver(session, Message::Binary(b));
+            Incoming::Continue
+        }
+        Some(Ok(WsMessage::Text(t))) => {
+            if t.len() > max {
+                return too_big;
+            }
+            match decode_text(t.as_str()) {
+                Ok(Packet::Message(m)) => {
+                    engine.deliver(session, Message::Text(m.to_owned()));
+                    Incoming::Continue
+                }
+                Ok(Packet::Pong(_)) => {
+                    lock(&session.hb).on_pong(Instant::now());
+                    Incoming::Continue
+                }
+                Ok(Packet::Close) => Incoming::Close(CloseReason::TransportClose, NORMAL),
+                Ok(Packet::Noop | Packet::Upgrade) => Incoming::Continue,
+                Ok(Packet::Ping(_) | Packet::Open(_)) => {
+                    Incoming::Close(CloseReason::TransportError, NORMAL)
+                }
+                Err(_) => Incoming::Close(CloseReason::ParseError, NORMAL),
+            }
+        }
+        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => Incoming::Continue,
+    }
+}
+
+async fn write_all(socket: &mut WebSocket, frames: &mut VecDeque<Frame>) -> Result<(), ()> {
+    for frame in frames.drain(..) {
+        if let Some(msg) = to_ws(frame) {
+            socket.feed(msg).await.map_err(drop)?;
+        }
+    }
+    socket.flush().await.map_err(drop)
+}
+
+async fn run_loop<H: crate::engine::EngineHandler>(
+    engine: Arc<EngineInner<H>>,
+    session: Arc<Session<H>>,
+    mut socket: WebSocket,
+) {
+    let conn = &session.conn;
+    let write_timeout = engine.config.ping_interval + engine.config.ping_timeout;
+    let mut batch = VecDeque::new();
+    let mut code = NORMAL;
+    let sleep = sleep_until(lock(&session.hb).deadline());
+    tokio::pin!(sleep);
+    let reason = loop {
+        let woken = conn.shared().data_ready.notified();
+        let closing = {
+            let mut ob = conn.outbox();
+            std::mem::swap(&mut ob.frames, &mut batch);
+            ob.close
+        };
+        if !batch.is_empty() {
+            let written = timeout(write_timeout, write_all(&mut socket, &mut batch)).await;
+            batch.clear();
+            if !matches!(written, Ok(Ok(()))) {
+                break closing.unwrap_or(CloseReason::TransportError);
+            }
+        }
+        if batch.capacity() > 64 {
+            batch = VecDeque::new();
+        }
+        if let Some(reason) = closing {
+            break reason;
+        }
+        let deadline = lock(&session.hb).deadline();
+        if sleep.deadline() != deadline {
+            sleep.as_mut().reset(deadline);
+        }
+        tokio::select! {
+            biased;
+            msg = socket.next() => {
+                if let Some(Ok(WsMessage::Ping(_))) = &msg {
+                    // Send the automatic pong tungstenite queued.
+                    let _ = socket.flush().await;
+                }
+                if let Incoming::Close(reason, c) = on_message(&engine, &session, msg) {
+                    code = c;
+                    conn.close(reason);
+                }
+            }
+            _ = woken => {}
+            _ = &mut sleep => {
+                let beat = lock(&session.hb).poll(Instant::now());
+                match beat {
+                    Beat::SendPing => conn.push_control(PING),
+                    Beat::TimedOut => conn.close(CloseReason::PingTimeout),
+                    Beat::Wait => {}
+                }
+            }
+        }
+    };
+    engine.finish(&session, reason);
+    let _ = timeout(write_timeout, socket.send(close_msg(code))).await;
+}
