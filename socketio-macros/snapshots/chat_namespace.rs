@@ -229,8 +229,9 @@ const _: () = {
         }
     }
     ::socketio::__private::inventory::submit! {
-        ::socketio::__private::Registration { path : "/chat", type_name : "Chat", file :
-        ::core::file!(), line : ::core::line!(), register :
-        ::socketio::__private::register_default:: < Chat >, }
+        ::socketio::__private::Registration { path : "/chat", type_name :
+        ::core::concat!(::core::module_path!(), "::", "Chat"), file : ::core::file!(),
+        line : ::core::line!(), register : ::socketio::__private::register_default:: <
+        Chat >, }
     }
 };

@@ -66,11 +66,11 @@ pub fn event_name<T: EventType>() -> &'static str {
 use std::future::Future;
 
 use crate::proto::sio::{EncodeError, Encoded};
+use crate::server::ConnectError;
 use crate::server::handler::{
     BoxFuture, ConnectContext, ConnectHandler, ConnectParamError, DisconnectContext,
     DisconnectHandler, EventContext, EventHandler, ParamError,
 };
-use crate::server::ConnectError;
 
 /// Extracts one event parameter.
 pub type EventArg<T> = fn(&mut EventContext) -> Result<T, ParamError>;

@@ -48,7 +48,10 @@ fn tools(root: &Path) -> Result<(PathBuf, PathBuf), Vec<String>> {
     if !chat::client_js(&root.join("examples/chat")).is_file() {
         missing.push("socket.io-client is missing: run examples/chat/install.sh".to_owned());
     }
-    if !root.join("tests/browser/node_modules/playwright-core").is_dir() {
+    if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .is_dir()
+    {
         missing.push("playwright-core is missing: run tests/browser/install.sh".to_owned());
     }
     match node {
@@ -96,7 +99,10 @@ async fn two_browser_users_in_one_room_see_each_others_messages() {
         "browser driver failed ({}):\n{stdout}\n{stderr}",
         output.status
     );
-    assert!(stdout.contains("alice sees:") && stdout.contains("bob sees:"), "{stdout}");
+    assert!(
+        stdout.contains("alice sees:") && stdout.contains("bob sees:"),
+        "{stdout}"
+    );
     io.shutdown().await;
     server.abort();
 }

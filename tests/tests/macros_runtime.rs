@@ -3,7 +3,12 @@
 //!
 //! Run with `cargo test -p socketio-tests --test macros_runtime`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -87,7 +92,8 @@ impl Chat {
 
     #[on("divide")]
     fn divide(&self, a: i64, b: i64) -> Result<i64, AckError> {
-        a.checked_div(b).ok_or_else(|| AckError::from("division by zero"))
+        a.checked_div(b)
+            .ok_or_else(|| AckError::from("division by zero"))
     }
 
     #[on]
@@ -142,7 +148,9 @@ async fn serve() -> Server {
     let (tx, seen) = mpsc::unbounded_channel();
     let io = SocketIo::builder()
         .state(Seen(tx))
-        .namespace(Chat { greeting: "hello".to_owned() })
+        .namespace(Chat {
+            greeting: "hello".to_owned(),
+        })
         .build()
         .unwrap();
     let app = io.router();
@@ -154,7 +162,9 @@ async fn serve() -> Server {
 
 /// A websocket with the Engine.IO handshake done.
 async fn open(addr: SocketAddr) -> Ws {
-    let mut ws = Ws::connect(addr, "/socket.io/?EIO=4&transport=websocket").await.unwrap();
+    let mut ws = Ws::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+        .await
+        .unwrap();
     let open = ws.text().await;
     assert!(open.starts_with("0{"), "{open}");
     ws
@@ -205,7 +215,10 @@ async fn connect_with_auth_that_does_not_deserialize_is_refused() {
     let mut ws = open(server.addr).await;
     ws.send_text(r#"40/chat,{"tok":1}"#).await;
     let reply = ws.text_skip_pings().await;
-    assert!(reply.starts_with(r#"44/chat,{"message":"invalid auth payload"#), "{reply}");
+    assert!(
+        reply.starts_with(r#"44/chat,{"message":"invalid auth payload"#),
+        "{reply}"
+    );
 }
 
 #[tokio::test]
@@ -229,7 +242,10 @@ async fn sync_and_async_methods_ack_their_return_value() {
 async fn optional_trailing_argument_may_be_left_out() {
     let server = serve().await;
     let mut ws = join_chat(server.addr).await;
-    assert_eq!(call(&mut ws, 1, r#"["repeat","ab",3]"#).await, r#"["ababab"]"#);
+    assert_eq!(
+        call(&mut ws, 1, r#"["repeat","ab",3]"#).await,
+        r#"["ababab"]"#
+    );
     assert_eq!(call(&mut ws, 2, r#"["repeat","ab"]"#).await, r#"["ab"]"#);
 }
 
@@ -240,14 +256,18 @@ async fn rest_and_args_take_the_remaining_arguments() {
     // A tuple return acknowledges with several arguments.
     assert_eq!(call(&mut ws, 1, r#"["sum",1,2,3,4]"#).await, "[10,4]");
     assert_eq!(call(&mut ws, 2, r#"["sum"]"#).await, "[0,0]");
-    assert_eq!(call(&mut ws, 3, r#"["count","x",{"a":1},[2],null]"#).await, r#"["x",3]"#);
+    assert_eq!(
+        call(&mut ws, 3, r#"["count","x",{"a":1},[2],null]"#).await,
+        r#"["x",3]"#
+    );
 }
 
 #[tokio::test]
 async fn bytes_argument_comes_from_a_binary_attachment() {
     let server = serve().await;
     let mut ws = join_chat(server.addr).await;
-    ws.send_text(r#"451-/chat,7["size",{"_placeholder":true,"num":0}]"#).await;
+    ws.send_text(r#"451-/chat,7["size",{"_placeholder":true,"num":0}]"#)
+        .await;
     ws.send_binary(&[1, 2, 3, 4, 5]).await;
     assert_eq!(ws.text_skip_pings().await, "43/chat,7[5]");
 }
@@ -287,7 +307,10 @@ async fn bare_on_handles_the_event_named_by_the_payload_type() {
 async fn catch_all_gets_events_without_a_method_and_their_name() {
     let server = serve().await;
     let mut ws = join_chat(server.addr).await;
-    assert_eq!(call(&mut ws, 1, r#"["unknown",1,2]"#).await, r#"["any unknown 2"]"#);
+    assert_eq!(
+        call(&mut ws, 1, r#"["unknown",1,2]"#).await,
+        r#"["any unknown 2"]"#
+    );
     // An event with a method of its own does not reach the catch-all.
     assert_eq!(call(&mut ws, 2, r#"["add",1,2]"#).await, "[3]");
 }
@@ -304,7 +327,10 @@ async fn state_parameter_reaches_the_registered_state() {
 #[tokio::test]
 async fn function_handler_on_the_same_namespace_wins_over_the_method() {
     let server = serve().await;
-    server.io.of("/chat").on("shadowed", || async { "function" });
+    server
+        .io
+        .of("/chat")
+        .on("shadowed", || async { "function" });
     let mut ws = join_chat(server.addr).await;
     assert_eq!(call(&mut ws, 1, r#"["shadowed"]"#).await, r#"["function"]"#);
 }
@@ -334,17 +360,28 @@ async fn unregistered_namespace_is_refused() {
 #[test]
 fn two_registrations_of_one_path_are_a_build_error_naming_both() {
     let err = SocketIo::builder().namespace(Squatter).build().unwrap_err();
-    let BuildError::DuplicateNamespace { path, first, second } = &err else {
+    let BuildError::DuplicateNamespace {
+        path,
+        first,
+        second,
+    } = &err
+    else {
         panic!("expected DuplicateNamespace, got {err:?}");
     };
     assert_eq!(path, "/auto");
     let both = format!("{first} / {second}");
     assert!(both.contains("Squatter"), "{both}");
-    assert!(both.contains("Auto"), "{both}");
+    assert!(both.contains("macros_runtime::Auto"), "{both}");
     // The auto-registration carries the line of its `#[namespace("/auto")]`.
     assert!(both.contains("tests/macros_runtime.rs:118"), "{both}");
     let message = err.to_string();
     assert!(message.contains("`/auto` is registered twice"), "{message}");
+}
+
+#[tokio::test]
+async fn explicit_registration_of_an_auto_registered_type_replaces_it() {
+    let io = SocketIo::builder().namespace(Auto).build();
+    assert!(io.is_ok(), "{:?}", io.err());
 }
 
 #[test]

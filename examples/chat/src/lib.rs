@@ -115,8 +115,17 @@ impl Chat {
             return Err(format!("join `{}` first", say.room));
         }
         let text = clean(&say.text).ok_or("a message is 1 to 500 characters")?;
-        let line = Line { room: say.room.clone(), nick: nick(&socket), text };
-        socket.io().of("/chat").to(say.room).emit("message", &line).map_err(|e| e.to_string())
+        let line = Line {
+            room: say.room.clone(),
+            nick: nick(&socket),
+            text,
+        };
+        socket
+            .io()
+            .of("/chat")
+            .to(say.room)
+            .emit("message", &line)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -127,12 +136,19 @@ impl Chat {
             nick: "*".to_owned(),
             text: format!("{} {what}", nick(socket)),
         };
-        let _ = socket.io().of("/chat").to(room.to_owned()).emit("message", &line);
+        let _ = socket
+            .io()
+            .of("/chat")
+            .to(room.to_owned())
+            .emit("message", &line);
     }
 }
 
 fn nick(socket: &Socket) -> String {
-    socket.get_session::<Nick>().map(|n| n.0).unwrap_or_else(|| "anonymous".to_owned())
+    socket
+        .get_session::<Nick>()
+        .map(|n| n.0)
+        .unwrap_or_else(|| "anonymous".to_owned())
 }
 
 /// Where `install.sh` puts the official browser client.

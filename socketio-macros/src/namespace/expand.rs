@@ -158,7 +158,18 @@ fn registration(model: &Namespace, inventory: bool) -> TokenStream {
                        with `.namespace(instance)`";
         return quote_spanned!(path.span()=> ::core::compile_error!(#message););
     }
-    let type_name = type_key(self_ty);
+    // `std::any::type_name` of a type named by one identifier in this module, so that an
+    // explicit `.namespace(instance)` of the same type replaces its auto-registration.
+    let type_name = match self_ty {
+        Type::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
+            let name = type_key(self_ty);
+            quote!(::core::concat!(::core::module_path!(), "::", #name))
+        }
+        _ => {
+            let name = type_key(self_ty);
+            quote!(#name)
+        }
+    };
     let location = quote_spanned!(path.span()=> file: ::core::file!(), line: ::core::line!(),);
     let ty_span = self_ty.span();
     let register_fn = quote_spanned!(ty_span=> #krate::__private::register_default::<#self_ty>);
