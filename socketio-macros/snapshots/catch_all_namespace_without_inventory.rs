@@ -11,18 +11,23 @@ const _: () = {
             __socketio_ns: &::socketio::__private::ClassRegistrar,
         ) {
             {
-                ::socketio::__private::assert_event_param::<_, Namespace>();
-                ::socketio::__private::assert_event_param::<_, EventName>();
                 let __socketio_this = ::socketio::__private::Arc::clone(&self);
                 __socketio_ns
                     .at(::core::file!(), ::core::line!())
-                    .on_any(move |__socketio_a0: Namespace, __socketio_a1: EventName| {
-                        let __socketio_this = ::socketio::__private::Arc::clone(
-                            &__socketio_this,
-                        );
-                        async move {
-                            Self::any(&*__socketio_this, __socketio_a0, __socketio_a1)
-                        }
+                    .on_any(::socketio::__private::EventMethod {
+                        args: (
+                            ::socketio::__private::event_param::<_, Namespace>(),
+                            ::socketio::__private::event_param::<_, EventName>(),
+                        ),
+                        ack: ::socketio::__private::ack::<()>(),
+                        call: move |__socketio_a0: Namespace, __socketio_a1: EventName| {
+                            let __socketio_this = ::socketio::__private::Arc::clone(
+                                &__socketio_this,
+                            );
+                            async move {
+                                Self::any(&*__socketio_this, __socketio_a0, __socketio_a1)
+                            }
+                        },
                     });
             }
         }

@@ -40,170 +40,198 @@ const _: () = {
             __socketio_ns: &::socketio::__private::ClassRegistrar,
         ) {
             {
-                ::socketio::__private::assert_connect_param::<_, Socket>();
-                ::socketio::__private::assert_connect_param::<_, Option<Auth>>();
-                ::socketio::__private::assert_connect_return::<
-                    Result<(), ConnectError>,
-                >();
                 let __socketio_this = ::socketio::__private::Arc::clone(&self);
                 __socketio_ns
                     .at(::core::file!(), ::core::line!())
-                    .on_connect(move |
-                        __socketio_a0: Socket,
-                        __socketio_a1: Option<Auth>|
-                    {
-                        let __socketio_this = ::socketio::__private::Arc::clone(
-                            &__socketio_this,
-                        );
-                        async move {
-                            Self::connect(
-                                    &*__socketio_this,
-                                    __socketio_a0,
-                                    __socketio_a1,
-                                )
-                                .await
-                        }
-                    });
-            }
-            {
-                ::socketio::__private::assert_disconnect_param::<_, Socket>();
-                ::socketio::__private::assert_disconnect_param::<_, DisconnectReason>();
-                let __socketio_this = ::socketio::__private::Arc::clone(&self);
-                __socketio_ns
-                    .at(::core::file!(), ::core::line!())
-                    .on_disconnect(move |
-                        __socketio_a0: Socket,
-                        __socketio_a1: DisconnectReason|
-                    {
-                        let __socketio_this = ::socketio::__private::Arc::clone(
-                            &__socketio_this,
-                        );
-                        async move {
-                            Self::disconnect(
-                                &*__socketio_this,
-                                __socketio_a0,
-                                __socketio_a1,
-                            )
-                        }
-                    });
-            }
-            {
-                ::socketio::__private::assert_event_param::<_, Socket>();
-                ::socketio::__private::assert_event_param::<_, String>();
-                ::socketio::__private::assert_ack::<String>();
-                let __socketio_this = ::socketio::__private::Arc::clone(&self);
-                __socketio_ns
-                    .at(::core::file!(), ::core::line!())
-                    .on(
-                        "message",
-                        move |__socketio_a0: Socket, __socketio_a1: String| {
+                    .on_connect(::socketio::__private::ConnectMethod {
+                        args: (
+                            ::socketio::__private::connect_param::<_, Socket>(),
+                            ::socketio::__private::connect_param::<_, Option<Auth>>(),
+                        ),
+                        ret: ::socketio::__private::connect_return::<
+                            Result<(), ConnectError>,
+                        >(),
+                        call: move |__socketio_a0: Socket, __socketio_a1: Option<Auth>| {
                             let __socketio_this = ::socketio::__private::Arc::clone(
                                 &__socketio_this,
                             );
                             async move {
-                                Self::message(
-                                    &*__socketio_this,
-                                    __socketio_a0,
-                                    __socketio_a1,
-                                )
+                                Self::connect(
+                                        &*__socketio_this,
+                                        __socketio_a0,
+                                        __socketio_a1,
+                                    )
+                                    .await
                             }
                         },
-                    );
+                    });
             }
             {
-                ::socketio::__private::assert_event_param::<_, Socket>();
-                ::socketio::__private::assert_event_param::<_, State<Rooms>>();
-                ::socketio::__private::assert_event_param::<_, String>();
-                ::socketio::__private::assert_event_param::<_, AckSender>();
                 let __socketio_this = ::socketio::__private::Arc::clone(&self);
                 __socketio_ns
                     .at(::core::file!(), ::core::line!())
-                    .on(
-                        "join",
-                        move |
+                    .on_disconnect(::socketio::__private::DisconnectMethod {
+                        args: (
+                            ::socketio::__private::disconnect_param::<_, Socket>(),
+                            ::socketio::__private::disconnect_param::<
+                                _,
+                                DisconnectReason,
+                            >(),
+                        ),
+                        call: move |
                             __socketio_a0: Socket,
-                            __socketio_a1: State<Rooms>,
-                            __socketio_a2: String,
-                            __socketio_a3: AckSender|
+                            __socketio_a1: DisconnectReason|
                         {
                             let __socketio_this = ::socketio::__private::Arc::clone(
                                 &__socketio_this,
                             );
                             async move {
-                                Self::join(
+                                Self::disconnect(
+                                    &*__socketio_this,
+                                    __socketio_a0,
+                                    __socketio_a1,
+                                )
+                            }
+                        },
+                    });
+            }
+            {
+                let __socketio_this = ::socketio::__private::Arc::clone(&self);
+                __socketio_ns
+                    .at(::core::file!(), ::core::line!())
+                    .on(
+                        "message",
+                        ::socketio::__private::EventMethod {
+                            args: (
+                                ::socketio::__private::event_param::<_, Socket>(),
+                                ::socketio::__private::event_param::<_, String>(),
+                            ),
+                            ack: ::socketio::__private::ack::<String>(),
+                            call: move |__socketio_a0: Socket, __socketio_a1: String| {
+                                let __socketio_this = ::socketio::__private::Arc::clone(
+                                    &__socketio_this,
+                                );
+                                async move {
+                                    Self::message(
                                         &*__socketio_this,
                                         __socketio_a0,
                                         __socketio_a1,
-                                        __socketio_a2,
-                                        __socketio_a3,
                                     )
-                                    .await
-                            }
+                                }
+                            },
                         },
                     );
             }
             {
-                ::socketio::__private::assert_event_param::<_, EventName>();
-                ::socketio::__private::assert_event_param::<_, Rest>();
                 let __socketio_this = ::socketio::__private::Arc::clone(&self);
                 __socketio_ns
                     .at(::core::file!(), ::core::line!())
-                    .on_any(move |__socketio_a0: EventName, __socketio_a1: Rest| {
-                        let __socketio_this = ::socketio::__private::Arc::clone(
-                            &__socketio_this,
-                        );
-                        async move {
-                            Self::any(&*__socketio_this, __socketio_a0, __socketio_a1)
-                                .await
-                        }
+                    .on(
+                        "join",
+                        ::socketio::__private::EventMethod {
+                            args: (
+                                ::socketio::__private::event_param::<_, Socket>(),
+                                ::socketio::__private::event_param::<_, State<Rooms>>(),
+                                ::socketio::__private::event_param::<_, String>(),
+                                ::socketio::__private::event_param::<_, AckSender>(),
+                            ),
+                            ack: ::socketio::__private::ack::<()>(),
+                            call: move |
+                                __socketio_a0: Socket,
+                                __socketio_a1: State<Rooms>,
+                                __socketio_a2: String,
+                                __socketio_a3: AckSender|
+                            {
+                                let __socketio_this = ::socketio::__private::Arc::clone(
+                                    &__socketio_this,
+                                );
+                                async move {
+                                    Self::join(
+                                            &*__socketio_this,
+                                            __socketio_a0,
+                                            __socketio_a1,
+                                            __socketio_a2,
+                                            __socketio_a3,
+                                        )
+                                        .await
+                                }
+                            },
+                        },
+                    );
+            }
+            {
+                let __socketio_this = ::socketio::__private::Arc::clone(&self);
+                __socketio_ns
+                    .at(::core::file!(), ::core::line!())
+                    .on_any(::socketio::__private::EventMethod {
+                        args: (
+                            ::socketio::__private::event_param::<_, EventName>(),
+                            ::socketio::__private::event_param::<_, Rest>(),
+                        ),
+                        ack: ::socketio::__private::ack::<()>(),
+                        call: move |__socketio_a0: EventName, __socketio_a1: Rest| {
+                            let __socketio_this = ::socketio::__private::Arc::clone(
+                                &__socketio_this,
+                            );
+                            async move {
+                                Self::any(&*__socketio_this, __socketio_a0, __socketio_a1)
+                                    .await
+                            }
+                        },
                     });
             }
             #[cfg(feature = "admin")]
             {
-                ::socketio::__private::assert_event_param::<_, Socket>();
-                ::socketio::__private::assert_ack::<(u32, String)>();
                 let __socketio_this = ::socketio::__private::Arc::clone(&self);
                 __socketio_ns
                     .at(::core::file!(), ::core::line!())
                     .on(
                         "admin",
-                        move |__socketio_a0: Socket| {
-                            let __socketio_this = ::socketio::__private::Arc::clone(
-                                &__socketio_this,
-                            );
-                            async move { Self::admin(&*__socketio_this, __socketio_a0) }
+                        ::socketio::__private::EventMethod {
+                            args: (::socketio::__private::event_param::<_, Socket>(),),
+                            ack: ::socketio::__private::ack::<(u32, String)>(),
+                            call: move |__socketio_a0: Socket| {
+                                let __socketio_this = ::socketio::__private::Arc::clone(
+                                    &__socketio_this,
+                                );
+                                async move { Self::admin(&*__socketio_this, __socketio_a0) }
+                            },
                         },
                     );
             }
             {
-                ::socketio::__private::assert_event_param::<_, Socket>();
-                ::socketio::__private::assert_event_param::<_, ChatMessage>();
-                ::socketio::__private::assert_ack::<usize>();
                 let __socketio_this = ::socketio::__private::Arc::clone(&self);
                 __socketio_ns
                     .at(::core::file!(), ::core::line!())
                     .on(
-                        <ChatMessage as ::socketio::Event>::NAME,
-                        move |__socketio_a0: Socket, __socketio_a1: ChatMessage| {
-                            let __socketio_this = ::socketio::__private::Arc::clone(
-                                &__socketio_this,
-                            );
-                            async move {
-                                Self::typed(&*__socketio_this, __socketio_a0, __socketio_a1)
-                                    .await
-                            }
+                        ::socketio::__private::event_name::<ChatMessage>(),
+                        ::socketio::__private::EventMethod {
+                            args: (
+                                ::socketio::__private::event_param::<_, Socket>(),
+                                ::socketio::__private::event_param::<_, ChatMessage>(),
+                            ),
+                            ack: ::socketio::__private::ack::<usize>(),
+                            call: move |
+                                __socketio_a0: Socket,
+                                __socketio_a1: ChatMessage|
+                            {
+                                let __socketio_this = ::socketio::__private::Arc::clone(
+                                    &__socketio_this,
+                                );
+                                async move {
+                                    Self::typed(&*__socketio_this, __socketio_a0, __socketio_a1)
+                                        .await
+                                }
+                            },
                         },
                     );
             }
         }
     }
-    #[allow(dead_code)]
-    fn __socketio_assert_auto_register() {
-        ::socketio::__private::assert_auto_register::<Chat>();
-    }
     ::socketio::__private::inventory::submit! {
-        ::socketio::__private::Registration { path : "/chat", type_name : "Chat", file :
-        ::core::file!(), line : ::core::line!(), register :
-        ::socketio::__private::register_default:: < Chat >, }
+        ::socketio::__private::Registration { path : "/chat", type_name :
+        ::core::concat!(::core::module_path!(), "::", "Chat"), file : ::core::file!(),
+        line : ::core::line!(), register : ::socketio::__private::register_default:: <
+        Chat >, }
     }
 };

@@ -13,18 +13,24 @@ const _: () = {
             __socketio_ns: &crate::rt::__private::ClassRegistrar,
         ) {
             {
-                crate::rt::__private::assert_event_param::<_, bytes::Bytes>();
-                crate::rt::__private::assert_ack::<usize>();
                 let __socketio_this = crate::rt::__private::Arc::clone(&self);
                 __socketio_ns
                     .at(::core::file!(), ::core::line!())
                     .on(
                         "upload",
-                        move |__socketio_a0: bytes::Bytes| {
-                            let __socketio_this = crate::rt::__private::Arc::clone(
-                                &__socketio_this,
-                            );
-                            async move { Self::upload(&*__socketio_this, __socketio_a0) }
+                        crate::rt::__private::EventMethod {
+                            args: (
+                                crate::rt::__private::event_param::<_, bytes::Bytes>(),
+                            ),
+                            ack: crate::rt::__private::ack::<usize>(),
+                            call: move |__socketio_a0: bytes::Bytes| {
+                                let __socketio_this = crate::rt::__private::Arc::clone(
+                                    &__socketio_this,
+                                );
+                                async move {
+                                    Self::upload(&*__socketio_this, __socketio_a0)
+                                }
+                            },
                         },
                     );
             }

@@ -10,35 +10,242 @@ use crate::server::{
     FromConnectParam, FromDisconnectParam, FromEventParam, IntoAck, IntoConnectResult,
 };
 
-/// Checks that `T` can be an event parameter (the error underlines `T`).
-pub fn assert_event_param<M, T: FromEventParam<M>>() {}
-
-/// Checks that `T` can be a connect parameter.
-pub fn assert_connect_param<M, T: FromConnectParam<M>>() {}
-
-/// Checks that `T` can be a disconnect parameter.
-pub fn assert_disconnect_param<M, T: FromDisconnectParam<M>>() {}
-
-/// Checks that `T` can be an acknowledgement.
-pub fn assert_ack<T: IntoAck>() {}
-
-/// Checks that `T` can be returned by a connect handler.
-pub fn assert_connect_return<T: IntoConnectResult>() {}
-
 /// Types that `#[namespace]` can register automatically.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be registered automatically: it does not implement `Default`",
     label = "needs `Default` for auto-registration",
     note = "derive or implement `Default`, or write `#[namespace(\"/path\", register = false)]` and register an instance with `SocketIo::builder().namespace(instance)`"
 )]
-pub trait AutoRegister {}
-
-impl<T: Default> AutoRegister for T {}
-
-/// Checks that `T` can be registered automatically.
-pub fn assert_auto_register<T: AutoRegister>() {}
-
-/// Builds a default instance of `T` and registers it.
-pub fn register_default<T: NamespaceClass + Default>(r: &ClassRegistrar) {
-    NamespaceClass::register(Arc::new(T::default()), r);
+pub trait AutoRegister: Sized {
+    /// The instance auto-registration registers.
+    fn instance() -> Self;
 }
+
+impl<T: Default> AutoRegister for T {
+    fn instance() -> Self {
+        T::default()
+    }
+}
+
+/// Builds the default instance of `T` and registers it (the error underlines `T` when it has
+/// no `Default`).
+pub fn register_default<T: NamespaceClass + AutoRegister>(r: &ClassRegistrar) {
+    NamespaceClass::register(Arc::new(T::instance()), r);
+}
+
+/// Payload types that name their event (`#[derive(Event)]`), for a bare `#[on]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not name an event: a bare `#[on]` takes the event name from its payload type",
+    label = "does not implement `socketio::Event`",
+    note = "derive it on the type, `#[derive(Event)] #[event(\"name\")]`, or name the event: `#[on(\"name\")]`"
+)]
+pub trait EventType {
+    /// The event name.
+    const NAME: &'static str;
+}
+
+impl<T: crate::server::Event> EventType for T {
+    const NAME: &'static str = <T as crate::server::Event>::NAME;
+}
+
+/// The event named by payload type `T` (the error underlines `T`).
+pub fn event_name<T: EventType>() -> &'static str {
+    T::NAME
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers of `#[namespace]` methods.
+//
+// The generated code takes each parameter's extractor (and the ack or connect-result
+// converter) as a function pointer, obtained from a function whose bound names the user's
+// type: a type the runtime cannot use is reported once, underlined where the user wrote it.
+// The wrappers below then carry no bound on the user's types, so the registration call itself
+// cannot fail a second time. Their behaviour matches the runtime's closure handlers
+// (`server::handler`).
+
+use std::future::Future;
+
+use crate::proto::sio::{EncodeError, Encoded};
+use crate::server::ConnectError;
+use crate::server::handler::{
+    BoxFuture, ConnectContext, ConnectHandler, ConnectParamError, DisconnectContext,
+    DisconnectHandler, EventContext, EventHandler, ParamError,
+};
+
+/// Extracts one event parameter.
+pub type EventArg<T> = fn(&mut EventContext) -> Result<T, ParamError>;
+/// Extracts one connect parameter.
+pub type ConnectArg<T> = fn(&ConnectContext) -> Result<T, ConnectParamError>;
+/// Extracts one disconnect parameter.
+pub type DisconnectArg<T> = fn(&DisconnectContext) -> Option<T>;
+/// Encodes an event method's return value as its acknowledgement.
+pub type AckFn<R> = fn(&R, &str, u64) -> Result<Encoded, EncodeError>;
+/// Converts a connect method's return value.
+pub type ConnectReturnFn<R> = fn(R) -> Result<(), ConnectError>;
+
+/// The extractor of event parameter `T` (the error underlines `T`).
+pub fn event_param<M, T: FromEventParam<M>>() -> EventArg<T> {
+    T::from_event
+}
+
+/// The extractor of connect parameter `T`.
+pub fn connect_param<M, T: FromConnectParam<M>>() -> ConnectArg<T> {
+    T::from_connect
+}
+
+/// The extractor of disconnect parameter `T`.
+pub fn disconnect_param<M, T: FromDisconnectParam<M>>() -> DisconnectArg<T> {
+    T::from_disconnect
+}
+
+/// The acknowledgement encoder of return type `R`.
+pub fn ack<R: IntoAck>() -> AckFn<R> {
+    R::encode_ack
+}
+
+/// The converter of connect return type `R`.
+pub fn connect_return<R: IntoConnectResult>() -> ConnectReturnFn<R> {
+    R::into_connect_result
+}
+
+/// Marker of the wrappers' handler impls.
+#[doc(hidden)]
+pub enum Method {}
+
+/// An event method: parameter extractors `X` (a tuple), ack encoder, and the call.
+pub struct EventMethod<X, R, F> {
+    /// Parameter extractors.
+    pub args: X,
+    /// Acknowledgement encoder.
+    pub ack: AckFn<R>,
+    /// Calls the user's method.
+    pub call: F,
+}
+
+/// A connect method.
+pub struct ConnectMethod<X, R, F> {
+    /// Parameter extractors.
+    pub args: X,
+    /// Return value converter.
+    pub ret: ConnectReturnFn<R>,
+    /// Calls the user's method.
+    pub call: F,
+}
+
+/// A disconnect method.
+pub struct DisconnectMethod<X, F> {
+    /// Parameter extractors.
+    pub args: X,
+    /// Calls the user's method.
+    pub call: F,
+}
+
+fn reject_event(ctx: &EventContext, err: &ParamError) {
+    tracing::warn!(
+        nsp = %ctx.socket.ns(), sid = %ctx.socket.id(), event = %ctx.name,
+        "event handler not called: {err}"
+    );
+    if let Some(id) = ctx.ack_id {
+        let r: Result<(), String> = Err(err.to_string());
+        ctx.socket.send_ack(id, &r);
+    }
+}
+
+macro_rules! impl_methods {
+    ($($ty:ident),*) => {
+        #[allow(non_snake_case, unused_mut, unused_variables)]
+        impl<F, Fut, R, $($ty,)*> EventHandler<Method> for EventMethod<($(EventArg<$ty>,)*), R, F>
+        where
+            F: Fn($($ty),*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = R> + Send + 'static,
+            R: Send + 'static,
+            $($ty: 'static,)*
+        {
+            fn call(&self, mut ctx: EventContext) -> Option<BoxFuture<()>> {
+                let ($($ty,)*) = self.args;
+                $(
+                    let $ty = match $ty(&mut ctx) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            reject_event(&ctx, &e);
+                            return None;
+                        }
+                    };
+                )*
+                let fut = (self.call)($($ty),*);
+                let ack = self.ack;
+                let EventContext { socket, ack_id, ack_taken, .. } = ctx;
+                Some(Box::pin(async move {
+                    let r = fut.await;
+                    if let (Some(id), false) = (ack_id, ack_taken) {
+                        match ack(&r, socket.ns(), id) {
+                            Ok(enc) => {
+                                let _ = socket.send_encoded(&enc);
+                            }
+                            Err(e) => tracing::warn!(
+                                sid = %socket.id(), "cannot serialize the acknowledgement: {e}"
+                            ),
+                        }
+                    }
+                }))
+            }
+        }
+
+        #[allow(non_snake_case, unused_variables)]
+        impl<F, Fut, R, $($ty,)*> ConnectHandler<Method> for ConnectMethod<($(ConnectArg<$ty>,)*), R, F>
+        where
+            F: Fn($($ty),*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = R> + Send + 'static,
+            R: Send + 'static,
+            $($ty: 'static,)*
+        {
+            fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), ConnectError>> {
+                let ($($ty,)*) = self.args;
+                $(
+                    let $ty = match $ty(&ctx) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            tracing::warn!(nsp = %ctx.socket.ns(), "connect handler not called: {e}");
+                            let err = ConnectError::new(e.to_string());
+                            return Box::pin(async move { Err(err) });
+                        }
+                    };
+                )*
+                let fut = (self.call)($($ty),*);
+                let ret = self.ret;
+                Box::pin(async move { ret(fut.await) })
+            }
+        }
+
+        #[allow(non_snake_case, unused_variables)]
+        impl<F, Fut, $($ty,)*> DisconnectHandler<Method> for DisconnectMethod<($(DisconnectArg<$ty>,)*), F>
+        where
+            F: Fn($($ty),*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = ()> + Send + 'static,
+            $($ty: 'static,)*
+        {
+            fn call(&self, ctx: DisconnectContext) -> BoxFuture<()> {
+                let ($($ty,)*) = self.args;
+                $(
+                    let Some($ty) = $ty(&ctx) else {
+                        tracing::warn!(nsp = %ctx.socket.ns(), "disconnect handler not called: missing state");
+                        return Box::pin(async {});
+                    };
+                )*
+                Box::pin((self.call)($($ty),*))
+            }
+        }
+    };
+}
+
+impl_methods!();
+impl_methods!(T1);
+impl_methods!(T1, T2);
+impl_methods!(T1, T2, T3);
+impl_methods!(T1, T2, T3, T4);
+impl_methods!(T1, T2, T3, T4, T5);
+impl_methods!(T1, T2, T3, T4, T5, T6);
+impl_methods!(T1, T2, T3, T4, T5, T6, T7);
+impl_methods!(T1, T2, T3, T4, T5, T6, T7, T8);
+impl_methods!(T1, T2, T3, T4, T5, T6, T7, T8, T9);
+impl_methods!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10);

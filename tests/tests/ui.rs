@@ -10,5 +10,6 @@ fn ui() {
     cases.compile_fail("ui/namespace/*.rs");
     cases.compile_fail("ui/on/*.rs");
     cases.compile_fail("ui/event/*.rs");
+    cases.compile_fail("ui/types/*.rs");
     cases.pass("ui/pass/*.rs");
 }

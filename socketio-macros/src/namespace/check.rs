@@ -107,12 +107,30 @@ fn check_handler(handler: &Handler, errors: &mut Errors) {
     for ty in &handler.params {
         check_param(ty, errors);
     }
+    if let (HandlerKind::Disconnect, Some(ty)) = (&handler.kind, &handler.output) {
+        if !is_unit(ty) {
+            errors.spanned(
+                ty,
+                "a disconnect handler returns nothing: the client is gone, there is no one to \
+                 acknowledge; remove the return type",
+            );
+        }
+    }
     if let HandlerKind::Typed(None) = handler.kind {
         errors.at(
             handler.attr_span,
             "a bare `#[on]` takes the event name from the payload type's `#[derive(Event)]`, \
              but this method has no payload parameter: name the event, `#[on(\"event\")]`",
         );
+    }
+}
+
+fn is_unit(ty: &Type) -> bool {
+    match ty {
+        Type::Tuple(tuple) => tuple.elems.is_empty(),
+        Type::Group(group) => is_unit(&group.elem),
+        Type::Paren(paren) => is_unit(&paren.elem),
+        _ => false,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Expand: the `NamespaceClass` impl, the diagnostic assertions and the inventory submission.
+//! Expand: the `NamespaceClass` impl (one registration per method, its types checked at the
+//! user's spans) and the inventory submission.
 //!
 //! Everything generated names the runtime through `<crate>::__private`, lives inside
 //! `const _: () = { .. };`, and uses `__socketio_` identifiers.
@@ -40,8 +41,15 @@ pub(crate) fn expand(model: &Namespace, inventory: bool) -> TokenStream {
     }
 }
 
-/// The registration block of one method, with its assertions, under the method's `#[cfg]`s.
+/// The registration block of one method, under the method's `#[cfg]`s.
+///
+/// Each parameter's extractor and the return value's converter come from a runtime function
+/// whose bound names the user's type, called with the user's span: a type the runtime cannot
+/// use is reported once, underlined where the user wrote it. The wrapper handed to the
+/// registrar (`EventMethod`, ...) carries no bound on the user's types, so the registration
+/// itself does not fail a second time.
 fn expand_handler(krate: &Path, handler: &Handler) -> TokenStream {
+    let rt = quote!(#krate::__private);
     let cfgs = &handler.cfgs;
     let method = &handler.method;
     let args: Vec<_> = (0..handler.params.len())
@@ -50,19 +58,21 @@ fn expand_handler(krate: &Path, handler: &Handler) -> TokenStream {
     let params = &handler.params;
     let call_site = method.span();
     let at = quote_spanned!(call_site=> .at(::core::file!(), ::core::line!()));
-    let (registrar, event) = match &handler.kind {
-        HandlerKind::Event(lit) => (quote!(on), quote!(#lit,)),
-        HandlerKind::Typed(Some(ty)) => (
-            quote!(on),
-            quote_spanned!(ty.span()=> <#ty as #krate::Event>::NAME,),
-        ),
-        // Rejected by the checks; expansion only runs on a checked model.
-        HandlerKind::Typed(None) | HandlerKind::Invalid => return TokenStream::new(),
-        HandlerKind::Any => (quote!(on_any), TokenStream::new()),
-        HandlerKind::Connect => (quote!(on_connect), TokenStream::new()),
-        HandlerKind::Disconnect => (quote!(on_disconnect), TokenStream::new()),
+    let extractor = match handler.kind {
+        HandlerKind::Connect => quote!(connect_param),
+        HandlerKind::Disconnect => quote!(disconnect_param),
+        _ => quote!(event_param),
     };
-    let assertions = assertions(krate, handler);
+    let extractors = params
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> #rt::#extractor::<_, #ty>(),));
+    let extractors = quote!((#(#extractors)*));
+    let returned = match &handler.output {
+        Some(ty) if !contains_impl_trait(ty) => quote_spanned!(ty.span()=> ::<#ty>),
+        Some(_) => quote!(::<_>),
+        None => quote!(::<()>),
+    };
+    let returned_span = handler.output.as_ref().map_or(call_site, |ty| ty.span());
     // Path call, not method syntax: a method named like one of `Arc`'s (`clone`) must still
     // call the user's method.
     let call = quote!(Self::#method(&*__socketio_this #(, #args)*));
@@ -71,44 +81,57 @@ fn expand_handler(krate: &Path, handler: &Handler) -> TokenStream {
     } else {
         quote!(#call)
     };
-    let handler_fn = quote! {
+    let call_fn = quote! {
         move |#(#args: #params),*| {
-            let __socketio_this = #krate::__private::Arc::clone(&__socketio_this);
+            let __socketio_this = #rt::Arc::clone(&__socketio_this);
             async move { #body }
         }
+    };
+    let registration = match &handler.kind {
+        HandlerKind::Event(_) | HandlerKind::Typed(Some(_)) | HandlerKind::Any => {
+            let (registrar, event) = match &handler.kind {
+                HandlerKind::Event(lit) => (quote!(on), quote!(#lit,)),
+                HandlerKind::Typed(Some(ty)) => (
+                    quote!(on),
+                    quote_spanned!(ty.span()=> #rt::event_name::<#ty>(),),
+                ),
+                _ => (quote!(on_any), TokenStream::new()),
+            };
+            let ack = quote_spanned!(returned_span=> #rt::ack #returned());
+            quote! {
+                __socketio_ns #at.#registrar(#event #rt::EventMethod {
+                    args: #extractors,
+                    ack: #ack,
+                    call: #call_fn,
+                });
+            }
+        }
+        HandlerKind::Connect => {
+            let ret = quote_spanned!(returned_span=> #rt::connect_return #returned());
+            quote! {
+                __socketio_ns #at.on_connect(#rt::ConnectMethod {
+                    args: #extractors,
+                    ret: #ret,
+                    call: #call_fn,
+                });
+            }
+        }
+        HandlerKind::Disconnect => quote! {
+            __socketio_ns #at.on_disconnect(#rt::DisconnectMethod {
+                args: #extractors,
+                call: #call_fn,
+            });
+        },
+        // Rejected by the checks; expansion only runs on a checked model.
+        HandlerKind::Typed(None) | HandlerKind::Invalid => return TokenStream::new(),
     };
     quote! {
         #(#cfgs)*
         {
-            #assertions
-            let __socketio_this = #krate::__private::Arc::clone(&self);
-            __socketio_ns #at.#registrar(#event #handler_fn);
+            let __socketio_this = #rt::Arc::clone(&self);
+            #registration
         }
     }
-}
-
-/// Calls of the runtime's `assert_*` functions, spanned at the user's types, so a parameter or
-/// return type the runtime cannot use is underlined where the user wrote it.
-fn assertions(krate: &Path, handler: &Handler) -> TokenStream {
-    let (param_check, return_check) = match handler.kind {
-        HandlerKind::Connect => (
-            quote!(assert_connect_param),
-            Some(quote!(assert_connect_return)),
-        ),
-        HandlerKind::Disconnect => (quote!(assert_disconnect_param), None),
-        _ => (quote!(assert_event_param), Some(quote!(assert_ack))),
-    };
-    let params = handler
-        .params
-        .iter()
-        .map(|ty| quote_spanned!(ty.span()=> #krate::__private::#param_check::<_, #ty>();));
-    let ret = match (&handler.output, return_check) {
-        (Some(ty), Some(check)) if !contains_impl_trait(ty) => {
-            quote_spanned!(ty.span()=> #krate::__private::#check::<#ty>();)
-        }
-        _ => TokenStream::new(),
-    };
-    quote!(#(#params)* #ret)
 }
 
 fn contains_impl_trait(ty: &Type) -> bool {
@@ -120,7 +143,8 @@ fn contains_impl_trait(ty: &Type) -> bool {
     }
 }
 
-/// The inventory submission and the `Default` assertion (nothing with `register = false`).
+/// The inventory submission, whose `register_default::<Self>` checks `Default` at the `Self`
+/// type (nothing with `register = false`).
 fn registration(model: &Namespace, inventory: bool) -> TokenStream {
     if !model.args.register {
         return TokenStream::new();
@@ -134,18 +158,22 @@ fn registration(model: &Namespace, inventory: bool) -> TokenStream {
                        with `.namespace(instance)`";
         return quote_spanned!(path.span()=> ::core::compile_error!(#message););
     }
-    let type_name = type_key(self_ty);
-    let location = quote_spanned!(path.span()=> file: ::core::file!(), line: ::core::line!(),);
-    let ty_span = self_ty.span();
-    let assert_default = quote_spanned! {ty_span=>
-        #[allow(dead_code)]
-        fn __socketio_assert_auto_register() {
-            #krate::__private::assert_auto_register::<#self_ty>();
+    // `std::any::type_name` of a type named by one identifier in this module, so that an
+    // explicit `.namespace(instance)` of the same type replaces its auto-registration.
+    let type_name = match self_ty {
+        Type::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
+            let name = type_key(self_ty);
+            quote!(::core::concat!(::core::module_path!(), "::", #name))
+        }
+        _ => {
+            let name = type_key(self_ty);
+            quote!(#name)
         }
     };
+    let location = quote_spanned!(path.span()=> file: ::core::file!(), line: ::core::line!(),);
+    let ty_span = self_ty.span();
     let register_fn = quote_spanned!(ty_span=> #krate::__private::register_default::<#self_ty>);
     quote! {
-        #assert_default
         #krate::__private::inventory::submit! {
             #krate::__private::Registration {
                 path: #path,

@@ -443,6 +443,7 @@ impl<T: Send + Sync + 'static> FromConnectParam<ViaContext> for State<T> {
 /// optional data).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned by a connect handler",
+    label = "not `()`, `bool` or `Result<(), ConnectError>`",
     note = "return `()`, `bool`, or `Result<(), ConnectError>`"
 )]
 pub trait IntoConnectResult: Send + 'static {
@@ -533,6 +534,7 @@ pub struct DisconnectContext {
 /// `DisconnectReason`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of a disconnect handler",
+    label = "not a disconnect parameter: a disconnect carries no event arguments",
     note = "a disconnect parameter is `Socket`, `SocketIo`, `State<T>` or `DisconnectReason`"
 )]
 pub trait FromDisconnectParam<M>: Sized {

@@ -1,5 +1,5 @@
 #![allow(unused)]
-use socketio_macros::Event;
+use socketio::Event;
 
 #[derive(Event)]
 #[event]

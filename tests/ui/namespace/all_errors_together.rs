@@ -1,7 +1,7 @@
 #![allow(unused)]
 // Every problem is reported in one compilation, and the impl block is still emitted: the
 // ordinary method `helper` remains callable.
-use socketio_macros::namespace;
+use socketio::namespace;
 
 struct Chat;
 

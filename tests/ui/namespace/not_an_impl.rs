@@ -1,5 +1,5 @@
 #![allow(unused)]
-use socketio_macros::namespace;
+use socketio::namespace;
 
 #[namespace("/chat")]
 struct Chat;

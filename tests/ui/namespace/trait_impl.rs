@@ -1,5 +1,5 @@
 #![allow(unused)]
-use socketio_macros::namespace;
+use socketio::namespace;
 
 trait Handlers {
     fn message(&self, text: String);

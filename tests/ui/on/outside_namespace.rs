@@ -1,5 +1,5 @@
 #![allow(unused)]
-use socketio_macros::on;
+use socketio::on;
 
 struct Chat;
 

@@ -1,0 +1,176 @@
+//! A multi-room chat written with the `socketio` macros: the README's quick start.
+//!
+//! Clients connect to the `/chat` namespace with `{"nick": ".."}` as auth, `join` and `leave`
+//! rooms, change their `nick` (kept in the socket's session) and send a `message` to a room,
+//! which every member of the room receives. The web page (`static/`) uses the official
+//! `socket.io-client`, installed from npm by `install.sh`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use socketio::router::{RouterOptions, StaticFiles};
+use socketio::{Event, Socket, SocketIo, namespace};
+
+/// Connect auth: the nick to start with.
+#[derive(Debug, Default, Deserialize)]
+pub struct Hello {
+    /// The nick; `anonymous` when empty or missing.
+    #[serde(default)]
+    pub nick: String,
+}
+
+/// `join`: enter a room.
+#[derive(Debug, Deserialize, Event)]
+#[event("join")]
+pub struct Join {
+    /// The room.
+    pub room: String,
+}
+
+/// `leave`: leave a room.
+#[derive(Debug, Deserialize, Event)]
+#[event("leave")]
+pub struct Leave {
+    /// The room.
+    pub room: String,
+}
+
+/// `nick`: change nick.
+#[derive(Debug, Deserialize, Event)]
+#[event("nick")]
+pub struct SetNick {
+    /// The new nick.
+    pub nick: String,
+}
+
+/// `message`: say something in a room the sender has joined.
+#[derive(Debug, Deserialize, Event)]
+#[event("message")]
+pub struct Say {
+    /// The room.
+    pub room: String,
+    /// The text.
+    pub text: String,
+}
+
+/// What members of a room receive, as the `message` event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Line {
+    /// The room.
+    pub room: String,
+    /// Who said it (`*` for notices).
+    pub nick: String,
+    /// What was said.
+    pub text: String,
+}
+
+/// The session kept for each socket.
+#[derive(Debug, Clone, Default)]
+struct Nick(String);
+
+/// Longest nick, room name and message, in characters.
+const MAX_LEN: usize = 500;
+
+fn clean(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty() && text.chars().count() <= MAX_LEN).then(|| text.to_owned())
+}
+
+/// The `/chat` namespace: one instance shared by every client.
+#[derive(Debug, Default)]
+pub struct Chat;
+
+#[namespace("/chat")]
+impl Chat {
+    #[on(connect)]
+    fn connect(&self, socket: Socket, hello: Hello) {
+        let nick = clean(&hello.nick).unwrap_or_else(|| "anonymous".to_owned());
+        socket.save_session(Nick(nick));
+    }
+
+    #[on]
+    fn join(&self, socket: Socket, join: Join) -> Result<String, String> {
+        let room = clean(&join.room).ok_or("a room name is 1 to 500 characters")?;
+        socket.join(room.clone());
+        self.notice(&socket, &room, "joined");
+        Ok(room)
+    }
+
+    #[on]
+    fn leave(&self, socket: Socket, leave: Leave) {
+        self.notice(&socket, &leave.room, "left");
+        socket.leave(&leave.room);
+    }
+
+    #[on]
+    fn nick(&self, socket: Socket, set: SetNick) -> Result<String, String> {
+        let nick = clean(&set.nick).ok_or("a nick is 1 to 500 characters")?;
+        socket.save_session(Nick(nick.clone()));
+        Ok(nick)
+    }
+
+    #[on]
+    fn message(&self, socket: Socket, say: Say) -> Result<(), String> {
+        if !socket.rooms().contains(&say.room) {
+            return Err(format!("join `{}` first", say.room));
+        }
+        let text = clean(&say.text).ok_or("a message is 1 to 500 characters")?;
+        let line = Line {
+            room: say.room.clone(),
+            nick: nick(&socket),
+            text,
+        };
+        socket
+            .io()
+            .of("/chat")
+            .to(say.room)
+            .emit("message", &line)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Chat {
+    fn notice(&self, socket: &Socket, room: &str, what: &str) {
+        let line = Line {
+            room: room.to_owned(),
+            nick: "*".to_owned(),
+            text: format!("{} {what}", nick(socket)),
+        };
+        let _ = socket
+            .io()
+            .of("/chat")
+            .to(room.to_owned())
+            .emit("message", &line);
+    }
+}
+
+fn nick(socket: &Socket) -> String {
+    socket
+        .get_session::<Nick>()
+        .map(|n| n.0)
+        .unwrap_or_else(|| "anonymous".to_owned())
+}
+
+/// Where `install.sh` puts the official browser client.
+pub fn client_js(root: &Path) -> PathBuf {
+    root.join(".client/node_modules/socket.io-client/dist/socket.io.min.js")
+}
+
+/// The server and its router: Socket.IO at `/socket.io/`, the page at `/`, its script at
+/// `/app.js`, and the client library at `/socket.io.min.js`. `root` is this example's
+/// directory (where `static/` and `.client/` are).
+pub fn app(root: &Path) -> Result<(SocketIo, axum::Router), socketio::BuildError> {
+    // `Chat` registers itself (`#[namespace("/chat")]`): `build()` finds it.
+    let io = SocketIo::builder().build()?;
+    let files = StaticFiles::new()
+        .file("/", root.join("static/index.html"))
+        .file("/app.js", root.join("static/app.js"))
+        .file("/socket.io.min.js", client_js(root));
+    let router = io.router_with(RouterOptions::default().static_files(files));
+    Ok((io, router))
+}
+
+/// This example's directory, from the build.
+pub fn default_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
