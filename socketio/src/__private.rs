@@ -69,7 +69,8 @@ use crate::proto::sio::{EncodeError, Encoded};
 use crate::server::ConnectError;
 use crate::server::handler::{
     BoxFuture, ConnectContext, ConnectHandler, ConnectParamError, DisconnectContext,
-    DisconnectHandler, EventContext, EventHandler, ParamError,
+    DisconnectHandler, EventContext, EventHandler, ParamError, run_connect, run_disconnect,
+    run_event,
 };
 
 /// Extracts one event parameter.
@@ -140,17 +141,6 @@ pub struct DisconnectMethod<X, F> {
     pub call: F,
 }
 
-fn reject_event(ctx: &EventContext, err: &ParamError) {
-    tracing::warn!(
-        nsp = %ctx.socket.ns(), sid = %ctx.socket.id(), event = %ctx.name,
-        "event handler not called: {err}"
-    );
-    if let Some(id) = ctx.ack_id {
-        let r: Result<(), String> = Err(err.to_string());
-        ctx.socket.send_ack(id, &r);
-    }
-}
-
 macro_rules! impl_methods {
     ($($ty:ident),*) => {
         #[allow(non_snake_case, unused_mut, unused_variables)]
@@ -161,33 +151,16 @@ macro_rules! impl_methods {
             R: Send + 'static,
             $($ty: 'static,)*
         {
-            fn call(&self, mut ctx: EventContext) -> Option<BoxFuture<()>> {
+            fn call(&self, ctx: EventContext) -> Option<BoxFuture<()>> {
                 let ($($ty,)*) = self.args;
-                $(
-                    let $ty = match $ty(&mut ctx) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            reject_event(&ctx, &e);
-                            return None;
-                        }
-                    };
-                )*
-                let fut = (self.call)($($ty),*);
-                let ack = self.ack;
-                let EventContext { socket, ack_id, ack_taken, .. } = ctx;
-                Some(Box::pin(async move {
-                    let r = fut.await;
-                    if let (Some(id), false) = (ack_id, ack_taken) {
-                        match ack(&r, socket.ns(), id) {
-                            Ok(enc) => {
-                                let _ = socket.send_encoded(&enc);
-                            }
-                            Err(e) => tracing::warn!(
-                                sid = %socket.id(), "cannot serialize the acknowledgement: {e}"
-                            ),
-                        }
-                    }
-                }))
+                run_event(
+                    ctx,
+                    |ctx| {
+                        $(let $ty = $ty(ctx)?;)*
+                        Ok((self.call)($($ty),*))
+                    },
+                    self.ack,
+                )
             }
         }
 
@@ -201,19 +174,14 @@ macro_rules! impl_methods {
         {
             fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), ConnectError>> {
                 let ($($ty,)*) = self.args;
-                $(
-                    let $ty = match $ty(&ctx) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            tracing::warn!(nsp = %ctx.socket.ns(), "connect handler not called: {e}");
-                            let err = ConnectError::new(e.to_string());
-                            return Box::pin(async move { Err(err) });
-                        }
-                    };
-                )*
-                let fut = (self.call)($($ty),*);
-                let ret = self.ret;
-                Box::pin(async move { ret(fut.await) })
+                run_connect(
+                    ctx,
+                    |ctx| {
+                        $(let $ty = $ty(ctx)?;)*
+                        Ok((self.call)($($ty),*))
+                    },
+                    self.ret,
+                )
             }
         }
 
@@ -226,13 +194,10 @@ macro_rules! impl_methods {
         {
             fn call(&self, ctx: DisconnectContext) -> BoxFuture<()> {
                 let ($($ty,)*) = self.args;
-                $(
-                    let Some($ty) = $ty(&ctx) else {
-                        tracing::warn!(nsp = %ctx.socket.ns(), "disconnect handler not called: missing state");
-                        return Box::pin(async {});
-                    };
-                )*
-                Box::pin((self.call)($($ty),*))
+                run_disconnect(ctx, |ctx| {
+                    $(let $ty = $ty(ctx)?;)*
+                    Some((self.call)($($ty),*))
+                })
             }
         }
     };

@@ -285,6 +285,84 @@ fn reject_event(ctx: &EventContext, err: &ParamError) {
     }
 }
 
+/// Runs an event handler once its parameters are extracted: on an extraction error the
+/// handler is not called (warning + error ack); otherwise the future acknowledges with the
+/// return value (encoded by `ack`) unless an `AckSender` took the acknowledgement.
+pub(crate) fn run_event<Fut, R>(
+    mut ctx: EventContext,
+    call: impl FnOnce(&mut EventContext) -> Result<Fut, ParamError>,
+    ack: fn(&R, &str, u64) -> Result<Encoded, EncodeError>,
+) -> Option<BoxFuture<()>>
+where
+    Fut: Future<Output = R> + Send + 'static,
+    R: Send + 'static,
+{
+    let fut = match call(&mut ctx) {
+        Ok(fut) => fut,
+        Err(e) => {
+            reject_event(&ctx, &e);
+            return None;
+        }
+    };
+    let EventContext {
+        socket,
+        ack_id,
+        ack_taken,
+        ..
+    } = ctx;
+    Some(Box::pin(async move {
+        let r = fut.await;
+        if let (Some(id), false) = (ack_id, ack_taken) {
+            match ack(&r, socket.ns(), id) {
+                Ok(enc) => {
+                    let _ = socket.send_encoded(&enc);
+                }
+                Err(e) => {
+                    tracing::warn!(sid = %socket.id(), "cannot serialize the acknowledgement: {e}")
+                }
+            }
+        }
+    }))
+}
+
+/// Runs a connect handler once its parameters are extracted (an extraction error refuses
+/// the connection with its message).
+pub(crate) fn run_connect<Fut, R>(
+    ctx: ConnectContext,
+    call: impl FnOnce(&ConnectContext) -> Result<Fut, ConnectParamError>,
+    ret: fn(R) -> Result<(), super::ConnectError>,
+) -> BoxFuture<Result<(), super::ConnectError>>
+where
+    Fut: Future<Output = R> + Send + 'static,
+    R: Send + 'static,
+{
+    match call(&ctx) {
+        Ok(fut) => Box::pin(async move { ret(fut.await) }),
+        Err(e) => {
+            tracing::warn!(nsp = %ctx.socket.ns(), "connect handler not called: {e}");
+            let err = super::ConnectError::new(e.to_string());
+            Box::pin(async move { Err(err) })
+        }
+    }
+}
+
+/// Runs a disconnect handler once its parameters are extracted.
+pub(crate) fn run_disconnect<Fut>(
+    ctx: DisconnectContext,
+    call: impl FnOnce(&DisconnectContext) -> Option<Fut>,
+) -> BoxFuture<()>
+where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    match call(&ctx) {
+        Some(fut) => Box::pin(fut),
+        None => {
+            tracing::warn!(nsp = %ctx.socket.ns(), "disconnect handler not called: missing state");
+            Box::pin(async {})
+        }
+    }
+}
+
 /// An event handler: an `async` function or closure whose parameters all implement
 /// [`FromEventParam`] and whose output implements [`IntoAck`].
 #[diagnostic::on_unimplemented(
@@ -313,29 +391,15 @@ macro_rules! impl_event_handler {
             R: IntoAck,
             $($ty: FromEventParam<$m> + Send + 'static,)*
         {
-            fn call(&self, mut ctx: EventContext) -> Option<BoxFuture<()>> {
-                $(
-                    let $ty = match $ty::from_event(&mut ctx) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            reject_event(&ctx, &e);
-                            return None;
-                        }
-                    };
-                )*
-                let fut = (self)($($ty),*);
-                let EventContext { socket, ack_id, ack_taken, .. } = ctx;
-                Some(Box::pin(async move {
-                    let r = fut.await;
-                    if let (Some(id), false) = (ack_id, ack_taken) {
-                        match r.encode_ack(socket.ns(), id) {
-                            Ok(enc) => {
-                                let _ = socket.send_encoded(&enc);
-                            }
-                            Err(e) => tracing::warn!(sid = %socket.id(), "cannot serialize the acknowledgement: {e}"),
-                        }
-                    }
-                }))
+            fn call(&self, ctx: EventContext) -> Option<BoxFuture<()>> {
+                run_event(
+                    ctx,
+                    |ctx| {
+                        $(let $ty = $ty::from_event(ctx)?;)*
+                        Ok((self)($($ty),*))
+                    },
+                    R::encode_ack,
+                )
             }
         }
     };
@@ -502,18 +566,14 @@ macro_rules! impl_connect_handler {
             $($ty: FromConnectParam<$m> + Send + 'static,)*
         {
             fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), super::ConnectError>> {
-                $(
-                    let $ty = match $ty::from_connect(&ctx) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            tracing::warn!(nsp = %ctx.socket.ns(), "connect handler not called: {e}");
-                            let err = super::ConnectError::new(e.to_string());
-                            return Box::pin(async move { Err(err) });
-                        }
-                    };
-                )*
-                let fut = (self)($($ty),*);
-                Box::pin(async move { fut.await.into_connect_result() })
+                run_connect(
+                    ctx,
+                    |ctx| {
+                        $(let $ty = $ty::from_connect(ctx)?;)*
+                        Ok((self)($($ty),*))
+                    },
+                    R::into_connect_result,
+                )
             }
         }
     };
@@ -592,13 +652,10 @@ macro_rules! impl_disconnect_handler {
             $($ty: FromDisconnectParam<$m> + Send + 'static,)*
         {
             fn call(&self, ctx: DisconnectContext) -> BoxFuture<()> {
-                $(
-                    let Some($ty) = $ty::from_disconnect(&ctx) else {
-                        tracing::warn!(nsp = %ctx.socket.ns(), "disconnect handler not called: missing state");
-                        return Box::pin(async {});
-                    };
-                )*
-                Box::pin((self)($($ty),*))
+                run_disconnect(ctx, |ctx| {
+                    $(let $ty = $ty::from_disconnect(ctx)?;)*
+                    Some((self)($($ty),*))
+                })
             }
         }
     };

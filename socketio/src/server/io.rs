@@ -391,6 +391,7 @@ impl SocketIoBuilder {
     }
 
     /// Register a class-based namespace instance (`#[namespace]` impl block) explicitly.
+    #[track_caller]
     pub fn namespace<T: super::NamespaceClass>(mut self, instance: T) -> Self {
         self.classes
             .push(super::class::PendingClass::explicit(instance));
