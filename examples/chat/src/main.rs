@@ -1,5 +1,6 @@
-//! `cargo run -p example-chat` (after `examples/chat/install.sh`), then open
-//! <http://127.0.0.1:3000> in two browser windows. `PORT` changes the port.
+//! `cargo run -p example-chat`, then open <http://127.0.0.1:3000> in two browser windows.
+//! `PORT` changes the port. On first start it installs the official browser client from npm
+//! (`examples/chat/install.sh`) into the git-ignored `examples/chat/.client`.
 
 use std::net::SocketAddr;
 
@@ -12,7 +13,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let root = chat::default_root();
     if !chat::client_js(&root).exists() {
-        eprintln!("socket.io-client is missing: run examples/chat/install.sh first");
+        eprintln!("installing socket.io-client from npm (examples/chat/install.sh)...");
+        let ok = std::process::Command::new("sh")
+            .arg(root.join("install.sh"))
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("could not install socket.io-client: run examples/chat/install.sh (needs npm)");
+        }
     }
     let port: u16 = match std::env::var("PORT") {
         Ok(p) => p.parse()?,
