@@ -8,15 +8,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::client::Client;
 use super::emit::BroadcastOperator;
 use super::handler::BoxFuture;
 use super::ns::{Handlers, Namespace, NsInner, read, write};
 use super::types::StateMap;
 use super::{EmitError, Socket, State};
-use super::client::Client;
 use crate::engine::{Engine, EngineConfig};
 use crate::router::RouterOptions;
-use crate::proto::sio::Encoded;
 
 /// Socket.IO-level settings. Engine.IO settings live in [`EngineConfig`].
 #[derive(Debug, Clone)]
@@ -29,7 +28,8 @@ pub struct ServerConfig {
     pub connect_timeout: Duration,
     /// Most binary attachments in one packet. Default 10 (Node's `maxAttachments`).
     pub max_attachments: usize,
-    /// Most server-to-client acknowledgements awaited at once per socket. Default 1024.
+    /// Most server-to-client acknowledgements awaited at once per socket, and (separately)
+    /// from clients connected to other servers of the cluster. Default 1024.
     pub max_pending_acks: usize,
     /// Most events waiting for a slow handler of one socket before its connection is closed.
     /// Default 1024.
@@ -70,6 +70,8 @@ pub(crate) struct IoInner {
     pub(crate) tasks: TaskTracker,
     pub(crate) engine: Mutex<Option<Engine<Client>>>,
     pub(crate) manager: OnceLock<Arc<dyn crate::adapter::Manager>>,
+    /// Acks awaited from clients connected to other servers of the cluster.
+    pub(crate) remote_acks: Mutex<super::cluster::RemoteAcks>,
 }
 
 /// Counts handler tasks in flight so shutdown can wait for them.
@@ -111,6 +113,7 @@ impl IoInner {
             tasks: TaskTracker::default(),
             engine: Mutex::new(None),
             manager: OnceLock::new(),
+            remote_acks: Mutex::new(super::cluster::RemoteAcks::default()),
         })
     }
 
@@ -135,7 +138,11 @@ impl IoInner {
         let mut map = write(&self.namespaces);
         map.entry(Arc::from(path))
             .or_insert_with(|| {
-                NsInner::new(Arc::from(path), Arc::downgrade(self), Arc::new(RwLock::new(Handlers::default())))
+                NsInner::new(
+                    Arc::from(path),
+                    Arc::downgrade(self),
+                    Arc::new(RwLock::new(Handlers::default())),
+                )
             })
             .clone()
     }
@@ -159,12 +166,6 @@ impl IoInner {
                 .clone(),
         )
     }
-
-    pub(crate) fn publish_emit(&self, op: &BroadcastOperator, event: &str, enc: &Encoded) {
-        if let Some(m) = self.manager.get() {
-            m.publish_emit(op, event, enc);
-        }
-    }
 }
 
 /// The Socket.IO server. Cheap to clone; every clone is the same server. Reach it from
@@ -177,7 +178,9 @@ pub struct SocketIo {
 
 impl std::fmt::Debug for SocketIo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SocketIo").field("path", &self.inner.config.path).finish()
+        f.debug_struct("SocketIo")
+            .field("path", &self.inner.config.path)
+            .finish()
     }
 }
 
@@ -198,9 +201,15 @@ impl SocketIo {
         let path = normalize_ns(path);
         if path == "*" {
             let mut any = write(&self.inner.any_ns);
-            let handlers = any.get_or_insert_with(|| Arc::new(RwLock::new(Handlers::default()))).clone();
+            let handlers = any
+                .get_or_insert_with(|| Arc::new(RwLock::new(Handlers::default())))
+                .clone();
             drop(any);
-            return Namespace(NsInner::new(Arc::from("*"), Arc::downgrade(&self.inner), handlers));
+            return Namespace(NsInner::new(
+                Arc::from("*"),
+                Arc::downgrade(&self.inner),
+                handlers,
+            ));
         }
         Namespace(self.inner.ns_or_create(&path))
     }
@@ -217,7 +226,9 @@ impl SocketIo {
 
     /// A connected socket of namespace `ns`.
     pub fn socket(&self, ns: &str, sid: &str) -> Option<Socket> {
-        read(&self.inner.namespaces).get(&*normalize_ns(ns))?.get_socket(sid)
+        read(&self.inner.namespaces)
+            .get(&*normalize_ns(ns))?
+            .get_socket(sid)
     }
 
     /// Shared state of type `T` registered with [`SocketIoBuilder::state`].
@@ -235,7 +246,12 @@ impl SocketIo {
     pub(crate) fn engine(&self) -> Engine<Client> {
         let mut slot = super::socket::lock(&self.inner.engine);
         slot.get_or_insert_with(|| {
-            Engine::new(self.inner.config.engine.clone(), Client { io: self.inner.clone() })
+            Engine::new(
+                self.inner.config.engine.clone(),
+                Client {
+                    io: self.inner.clone(),
+                },
+            )
         })
         .clone()
     }
@@ -266,7 +282,10 @@ impl SocketIo {
     }
 
     /// Mount the Socket.IO endpoint on an existing router (any state type).
-    pub fn mount<S: Clone + Send + Sync + 'static>(&self, router: axum::Router<S>) -> axum::Router<S> {
+    pub fn mount<S: Clone + Send + Sync + 'static>(
+        &self,
+        router: axum::Router<S>,
+    ) -> axum::Router<S> {
         crate::router::mount(router, &self.inner.config.path, self.engine())
     }
 
@@ -298,11 +317,14 @@ pub struct SocketIoBuilder {
     config: ServerConfig,
     state: StateMap,
     classes: Vec<super::class::PendingClass>,
+    manager: Option<Arc<dyn crate::adapter::Manager>>,
 }
 
 impl std::fmt::Debug for SocketIoBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SocketIoBuilder").field("config", &self.config).finish()
+        f.debug_struct("SocketIoBuilder")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -357,19 +379,46 @@ impl SocketIoBuilder {
 
     /// Register shared state, reachable as a `State<T>` handler parameter.
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.state.insert(TypeId::of::<T>(), Arc::new(value) as Arc<dyn Any + Send + Sync>);
+        self.state.insert(
+            TypeId::of::<T>(),
+            Arc::new(value) as Arc<dyn Any + Send + Sync>,
+        );
         self
     }
 
     /// Register a class-based namespace instance (`#[namespace]` impl block) explicitly.
     pub fn namespace<T: super::NamespaceClass>(mut self, instance: T) -> Self {
-        self.classes.push(super::class::PendingClass::explicit(instance));
+        self.classes
+            .push(super::class::PendingClass::explicit(instance));
+        self
+    }
+
+    /// Join a cluster: every emit (unless [`BroadcastOperator::local`]), room change of a
+    /// socket on another server, `close_room` and disconnect of a socket on another server is
+    /// published through `manager`, and what the other servers publish is applied here. See
+    /// [`crate::adapter`] (`RedisManager`, `AmqpManager`, or your own [`Manager`](crate::adapter::Manager)).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use socketio::adapter::{ManagerConfig, connect};
+    /// let manager = connect("redis://127.0.0.1:6379/0", ManagerConfig::default()).await?;
+    /// let io = socketio::SocketIo::builder().manager(manager).build()?;
+    /// # drop(io); Ok(()) }
+    /// ```
+    pub fn manager(mut self, manager: Arc<dyn crate::adapter::Manager>) -> Self {
+        self.manager = Some(manager);
         self
     }
 
     /// Build the server. Fails when two class-based namespaces claim one path.
     pub fn build(self) -> Result<SocketIo, super::BuildError> {
         let inner = IoInner::new(self.config, self.state);
+        if let Some(manager) = self.manager {
+            let _ = inner.manager.set(manager.clone());
+            manager.start(Arc::new(super::cluster::ClusterSink(Arc::downgrade(
+                &inner,
+            ))));
+        }
         let io = SocketIo { inner };
         super::class::register_all(&io, self.classes)?;
         Ok(io)

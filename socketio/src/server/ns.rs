@@ -3,7 +3,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
+use std::time::Duration;
+
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::handler::{
     self, ConnectHandler, DisconnectHandler, ErasedConnect, ErasedDisconnect, ErasedEvent,
@@ -11,7 +14,9 @@ use super::handler::{
 };
 use super::io::{IoInner, ServerConfig};
 use super::socket::{Room, Sid, Socket, lock};
-use super::{BroadcastOperator, EmitError, SocketIo};
+use super::{AckFuture, BroadcastOperator, CallError, EmitError, SocketIo};
+use crate::adapter::pubsub::Message;
+use crate::proto::sio::Args;
 
 pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(|p| p.into_inner())
@@ -57,7 +62,6 @@ impl Handlers {
             .or(self.class.any.as_ref())
             .cloned()
     }
-
 }
 
 pub(crate) struct NsInner {
@@ -70,7 +74,11 @@ pub(crate) struct NsInner {
 }
 
 impl NsInner {
-    pub(crate) fn new(path: Arc<str>, io: Weak<IoInner>, handlers: Arc<RwLock<Handlers>>) -> Arc<Self> {
+    pub(crate) fn new(
+        path: Arc<str>,
+        io: Weak<IoInner>,
+        handlers: Arc<RwLock<Handlers>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             path,
             io,
@@ -89,7 +97,9 @@ impl NsInner {
     }
 
     pub(crate) fn io(&self) -> SocketIo {
-        SocketIo { inner: self.io_inner() }
+        SocketIo {
+            inner: self.io_inner(),
+        }
     }
 
     pub(crate) fn config(&self) -> ServerConfig {
@@ -103,7 +113,10 @@ impl NsInner {
 
     pub(crate) fn disconnect_handler(&self) -> Option<ErasedDisconnect> {
         let h = read(&self.handlers);
-        h.func.disconnect.clone().or_else(|| h.class.disconnect.clone())
+        h.func
+            .disconnect
+            .clone()
+            .or_else(|| h.class.disconnect.clone())
     }
 
     pub(crate) fn add_socket(&self, s: &Socket) {
@@ -125,7 +138,10 @@ impl NsInner {
         if s.is_closed() {
             return;
         }
-        let inserted = write(&self.rooms).entry(room.clone()).or_default().insert(s.sid().clone());
+        let inserted = write(&self.rooms)
+            .entry(room.clone())
+            .or_default()
+            .insert(s.sid().clone());
         if inserted {
             let mut mine = lock(&s.0.rooms);
             if !mine.contains(&room) {
@@ -245,7 +261,10 @@ impl Namespace {
     /// Handle `event`. Replaces a previous function handler for the same event.
     pub fn on<H: EventHandler<M>, M>(&self, event: impl Into<String>, handler: H) -> &Self {
         let name: Arc<str> = Arc::from(event.into());
-        write(&self.0.handlers).func.events.insert(name, handler::erase_event(handler));
+        write(&self.0.handlers)
+            .func
+            .events
+            .insert(name, handler::erase_event(handler));
         self
     }
 
@@ -299,31 +318,52 @@ impl Namespace {
         read(&self.0.sockets).values().cloned().collect()
     }
 
-    /// Add the socket `sid` to `room` (python's `enter_room`). Returns false for an unknown sid.
+    /// Add the socket `sid` to `room` (python's `enter_room`). Returns true when the socket
+    /// is on this server; otherwise the request is published to the cluster (when the server
+    /// has a manager), where the server holding `sid` applies it, and false is returned.
     pub fn enter_room(&self, sid: &str, room: impl Into<String>) -> bool {
         match self.0.get_socket(sid) {
             Some(s) => {
                 self.0.enter_room(&s, Arc::from(room.into()));
                 true
             }
-            None => false,
+            None => {
+                self.0.io_inner().publish(Message::EnterRoom {
+                    sid: sid.to_owned(),
+                    namespace: self.0.path.to_string(),
+                    room: room.into(),
+                });
+                false
+            }
         }
     }
 
-    /// Remove the socket `sid` from `room` (python's `leave_room`).
+    /// Remove the socket `sid` from `room` (python's `leave_room`); like
+    /// [`Namespace::enter_room`] for a socket on another server.
     pub fn leave_room(&self, sid: &str, room: &str) -> bool {
         match self.0.get_socket(sid) {
             Some(s) => {
                 self.0.leave_room(&s, room);
                 true
             }
-            None => false,
+            None => {
+                self.0.io_inner().publish(Message::LeaveRoom {
+                    sid: sid.to_owned(),
+                    namespace: self.0.path.to_string(),
+                    room: room.to_owned(),
+                });
+                false
+            }
         }
     }
 
-    /// Remove every socket from `room`.
+    /// Remove every socket from `room`, here and (with a cluster manager) on every server.
     pub fn close_room(&self, room: &str) {
         self.0.close_room(room);
+        self.0.io_inner().publish(Message::CloseRoom {
+            room: room.to_owned(),
+            namespace: self.0.path.to_string(),
+        });
     }
 
     /// The rooms of socket `sid`, its own sid room first; `None` for an unknown sid.
@@ -333,17 +373,79 @@ impl Namespace {
 
     /// The sids in `room` (on this server; python's `manager.get_participants`).
     pub fn room_members(&self, room: &str) -> Vec<String> {
-        self.0.targets(&[Arc::from(room)], &[]).iter().map(|s| s.id().to_owned()).collect()
+        self.0
+            .targets(&[Arc::from(room)], &[])
+            .iter()
+            .map(|s| s.id().to_owned())
+            .collect()
     }
 
-    /// Disconnect socket `sid` from this namespace. Returns false for an unknown sid.
+    /// Disconnect socket `sid` from this namespace (the client gets a DISCONNECT; its other
+    /// namespaces stay connected). Returns true when the socket was on this server; otherwise
+    /// the request is published to the cluster (when the server has a manager), where the
+    /// server holding `sid` applies it, and false is returned.
     pub fn disconnect(&self, sid: &str) -> bool {
         match self.0.get_socket(sid) {
             Some(s) => {
                 s.disconnect();
                 true
             }
-            None => false,
+            None => {
+                self.0.io_inner().publish(Message::Disconnect {
+                    sid: sid.to_owned(),
+                    namespace: self.0.path.to_string(),
+                });
+                false
+            }
+        }
+    }
+
+    /// Emit `event` to socket `sid`, on whichever server of the cluster it is connected, and
+    /// ask its client to acknowledge. A local socket is handled like
+    /// [`Socket::emit_with_ack`]; otherwise the emit is published with a `callback` and the
+    /// answer is routed back here by the server that holds the socket. The future does not
+    /// time out by itself (see [`Namespace::call`]); dropping it forgets the pending ack.
+    /// Fails with [`EmitError::Disconnected`] when `sid` is not local and there is no manager,
+    /// and with [`EmitError::TooManyPendingAcks`] past
+    /// [`ServerConfig::max_pending_acks`] acks awaited from other servers.
+    ///
+    /// ```no_run
+    /// # async fn f(io: socketio::SocketIo, sid: &str) {
+    /// if let Ok(answer) = io.of("/").emit_with_ack_to(sid, "ask", &"ready?") {
+    ///     if let Ok(reply) = answer.await {
+    ///         println!("{:?}", reply.args());
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn emit_with_ack_to<T: Serialize + ?Sized>(
+        &self,
+        sid: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<AckFuture, EmitError> {
+        if let Some(s) = self.0.get_socket(sid) {
+            return s.emit_with_ack(event, data);
+        }
+        let args = Args::from_serialize(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
+        super::cluster::emit_with_remote_ack(&self.0, sid, event, &args)
+    }
+
+    /// [`Namespace::emit_with_ack_to`], waiting at most `timeout` and decoding the answer like
+    /// [`Socket::call`].
+    pub async fn call<R: DeserializeOwned>(
+        &self,
+        sid: &str,
+        event: &str,
+        data: &(impl Serialize + ?Sized),
+        timeout: Duration,
+    ) -> Result<R, CallError> {
+        let fut = self
+            .emit_with_ack_to(sid, event, data)
+            .map_err(CallError::Emit)?;
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r?.decode(),
+            Err(_) => Err(CallError::Timeout),
         }
     }
 }

@@ -114,7 +114,10 @@ pub struct Socket(pub(crate) Arc<SocketInner>);
 
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Socket").field("ns", &self.ns()).field("id", &self.id()).finish()
+        f.debug_struct("Socket")
+            .field("ns", &self.ns())
+            .field("id", &self.id())
+            .finish()
     }
 }
 
@@ -203,7 +206,8 @@ impl Socket {
         if enc.attachments.is_empty() {
             self.send_frames(std::slice::from_ref(&Frame::Text(enc.text.clone())))
         } else {
-            let mut frames: SmallVec<[Frame; 3]> = SmallVec::with_capacity(1 + enc.attachments.len());
+            let mut frames: SmallVec<[Frame; 3]> =
+                SmallVec::with_capacity(1 + enc.attachments.len());
             frames.push(Frame::Text(enc.text.clone()));
             frames.extend(enc.attachments.iter().cloned().map(Frame::Binary));
             self.send_frames(&frames)
@@ -272,7 +276,7 @@ impl Socket {
             self.take_ack(id);
             return Err(e);
         }
-        Ok(AckFuture { rx })
+        Ok(AckFuture { rx, _on_drop: None })
     }
 
     /// Emit `event`, wait for the client's acknowledgement at most `timeout`, and decode it:
@@ -352,7 +356,9 @@ impl Socket {
 
     /// Emit to a room of this namespace, except this socket (Node's `socket.to(room)`).
     pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone()).to(room).skip_sid(self.id())
+        BroadcastOperator::new(self.0.ns.clone())
+            .to(room)
+            .skip_sid(self.id())
     }
 
     /// Emit to every socket of this namespace except this one (Node's `socket.broadcast`).
@@ -374,7 +380,10 @@ impl Socket {
 
     /// Run `f` with mutable access to the session (created with `T::default()` if absent or
     /// of another type). Keep `f` short: it runs under the session's lock.
-    pub fn with_session<T: Default + Send + Sync + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+    pub fn with_session<T: Default + Send + Sync + 'static, R>(
+        &self,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
         let mut guard = lock(&self.0.session);
         if !guard.as_ref().is_some_and(|s| s.is::<T>()) {
             *guard = Some(Box::new(T::default()));
@@ -435,10 +444,18 @@ impl Socket {
         let was_connected = prev == CONNECTED;
         self.0.ns.remove_socket(self);
         let this = self.clone();
-        let handler = if was_connected { self.0.ns.disconnect_handler() } else { None };
+        let handler = if was_connected {
+            self.0.ns.disconnect_handler()
+        } else {
+            None
+        };
         let fut = async move {
             if let Some(h) = handler {
-                h(super::handler::DisconnectContext { socket: this.clone(), reason }).await;
+                h(super::handler::DisconnectContext {
+                    socket: this.clone(),
+                    reason,
+                })
+                .await;
             }
             this.cleanup();
         };
@@ -474,7 +491,9 @@ impl Socket {
                 if queue.len() >= io.config.max_queued_events && !force {
                     drop(exec);
                     tracing::warn!(sid = %self.id(), "too many queued events; closing the connection");
-                    self.0.conn.close(crate::engine::CloseReason::SendBufferFull);
+                    self.0
+                        .conn
+                        .close(crate::engine::CloseReason::SendBufferFull);
                     return;
                 }
                 queue.push_back(fut);
@@ -530,10 +549,39 @@ fn poll_once(fut: &mut BoxFuture<()>) -> Poll<()> {
     fut.as_mut().poll(&mut cx)
 }
 
-/// The client's answer to an [`Socket::emit_with_ack`].
-#[derive(Debug)]
+/// The client's answer to an [`Socket::emit_with_ack`] (or a cluster-wide
+/// [`Namespace::emit_with_ack_to`](super::Namespace::emit_with_ack_to)).
 pub struct AckFuture {
     rx: oneshot::Receiver<Args>,
+    /// Runs when the future is dropped (removes a cluster-wide pending ack).
+    _on_drop: Option<OnDrop>,
+}
+
+impl std::fmt::Debug for AckFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AckFuture").finish_non_exhaustive()
+    }
+}
+
+impl AckFuture {
+    /// A future resolved through `rx`; `on_drop` runs when it is dropped, answered or not.
+    pub(crate) fn with_cleanup(rx: oneshot::Receiver<Args>, on_drop: OnDrop) -> Self {
+        Self {
+            rx,
+            _on_drop: Some(on_drop),
+        }
+    }
+}
+
+/// Runs a closure once, when dropped.
+pub(crate) struct OnDrop(pub(crate) Option<Box<dyn FnOnce() + Send + Sync>>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
 }
 
 impl Future for AckFuture {
@@ -556,9 +604,12 @@ impl AckResponse {
         let r = match args.len() {
             1 => args.get(0),
             0 => serde_json::from_str("null"),
-            _ => Args::from_json_array(format!("[{}]", args.to_json_array()), args.attachments().to_vec())
-                .map_err(|e| serde::de::Error::custom(e.to_string()))
-                .and_then(|a| a.get(0)),
+            _ => Args::from_json_array(
+                format!("[{}]", args.to_json_array()),
+                args.attachments().to_vec(),
+            )
+            .map_err(|e| serde::de::Error::custom(e.to_string()))
+            .and_then(|a| a.get(0)),
         };
         r.map_err(|e| CallError::Decode(e.to_string()))
     }
