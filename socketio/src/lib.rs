@@ -10,10 +10,10 @@ pub mod server;
 pub mod __private;
 
 pub use proto::sio::Args;
+pub use socketio_macros::{Event, namespace, on};
 pub use proto::value::Value;
 pub use server::{
     AckError, AckFuture, AckResponse, AckSender, BroadcastOperator, BuildError, CallError,
     ConnectError, DisconnectReason, EmitError, Event, EventName, Handshake, Namespace,
     NamespaceClass, Rest, ServerConfig, Socket, SocketIo, SocketIoBuilder, State,
 };
-pub use socketio_macros::{Event, namespace, on};

@@ -4,9 +4,9 @@
 use std::cell::Cell;
 use std::sync::{Arc, RwLock};
 
-use super::SocketIo;
 use super::handler::{self, ConnectHandler, DisconnectHandler, EventHandler};
 use super::ns::{Handlers, Location, write};
+use super::SocketIo;
 
 /// A class-based namespace: implemented by `#[namespace("/path")]` on an `impl` block.
 /// The instance is shared by every client of the namespace (python-socketio's singleton).
@@ -40,19 +40,9 @@ impl ClassRegistrar {
     /// Handle `event` with a method.
     pub fn on<H: EventHandler<M>, M>(&self, event: &'static str, handler: H) {
         let mut h = write(&self.handlers);
-        if h.class
-            .events
-            .insert(Arc::from(event), handler::erase_event(handler))
-            .is_some()
-        {
-            let at = self
-                .at
-                .get()
-                .map(|l| format!(" ({}:{})", l.file, l.line))
-                .unwrap_or_default();
-            self.errors
-                .borrow_mut()
-                .push(format!("event `{event}` is handled twice{at}"));
+        if h.class.events.insert(Arc::from(event), handler::erase_event(handler)).is_some() {
+            let at = self.at.get().map(|l| format!(" ({}:{})", l.file, l.line)).unwrap_or_default();
+            self.errors.borrow_mut().push(format!("event `{event}` is handled twice{at}"));
         }
     }
 
@@ -91,11 +81,7 @@ pub enum BuildError {
 impl std::fmt::Display for BuildError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::DuplicateNamespace {
-                path,
-                first,
-                second,
-            } => write!(
+            Self::DuplicateNamespace { path, first, second } => write!(
                 f,
                 "namespace `{path}` is registered twice: by {first} and by {second}; \
                  keep one, or opt one out of auto-registration with `register = false`"
@@ -126,20 +112,14 @@ impl PendingClass {
         Self {
             path: T::PATH,
             type_name: std::any::type_name::<T>(),
-            location: Location {
-                file: caller.file(),
-                line: caller.line(),
-            },
+            location: Location { file: caller.file(), line: caller.line() },
             explicit: true,
             register: Box::new(move |r| NamespaceClass::register(instance, r)),
         }
     }
 
     fn describe(&self) -> String {
-        format!(
-            "`{}` at {}:{}",
-            self.type_name, self.location.file, self.location.line
-        )
+        format!("`{}` at {}:{}", self.type_name, self.location.file, self.location.line)
     }
 }
 
@@ -172,10 +152,7 @@ fn auto_registered() -> Vec<PendingClass> {
                 PendingClass {
                     path: r.path,
                     type_name: r.type_name,
-                    location: Location {
-                        file: r.file,
-                        line: r.line,
-                    },
+                    location: Location { file: r.file, line: r.line },
                     explicit: false,
                     register: Box::new(move |reg| f(reg)),
                 }
@@ -192,26 +169,19 @@ pub(crate) fn register_all(io: &SocketIo, explicit: Vec<PendingClass>) -> Result
     let mut all: Vec<PendingClass> = explicit;
     for auto in auto_registered() {
         // An explicit registration of the same type replaces its automatic one.
-        let shadowed = all
-            .iter()
-            .any(|e| e.explicit && e.type_name == auto.type_name && e.path == auto.path);
+        let shadowed = all.iter().any(|e| e.explicit && e.type_name == auto.type_name && e.path == auto.path);
         if !shadowed {
             all.push(auto);
         }
     }
     for (i, a) in all.iter().enumerate() {
         if let Some(b) = all.iter().skip(i + 1).find(|b| b.path == a.path) {
-            let (first, second) =
-                if (a.location.file, a.location.line) <= (b.location.file, b.location.line) {
-                    (a.describe(), b.describe())
-                } else {
-                    (b.describe(), a.describe())
-                };
-            return Err(BuildError::DuplicateNamespace {
-                path: a.path.to_owned(),
-                first,
-                second,
-            });
+            let (first, second) = if (a.location.file, a.location.line) <= (b.location.file, b.location.line) {
+                (a.describe(), b.describe())
+            } else {
+                (b.describe(), a.describe())
+            };
+            return Err(BuildError::DuplicateNamespace { path: a.path.to_owned(), first, second });
         }
     }
     for c in all {
@@ -224,10 +194,7 @@ pub(crate) fn register_all(io: &SocketIo, explicit: Vec<PendingClass>) -> Result
         write(&registrar.handlers).class_owner = Some((c.type_name, c.location));
         (c.register)(&registrar);
         if let Some(e) = registrar.errors.into_inner().into_iter().next() {
-            return Err(BuildError::DuplicateEvent(format!(
-                "namespace `{}`: {e}",
-                c.path
-            )));
+            return Err(BuildError::DuplicateEvent(format!("namespace `{}`: {e}", c.path)));
         }
     }
     Ok(())

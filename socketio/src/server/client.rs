@@ -88,9 +88,7 @@ impl Client {
             }
             PacketKind::Event { name, args, id } => match Self::socket(state, &nsp) {
                 Some(s) if s.connected() => dispatch(&s, name, args, id),
-                _ => {
-                    tracing::debug!(nsp = %nsp, event = %name, "event for a namespace not joined: dropped")
-                }
+                _ => tracing::debug!(nsp = %nsp, event = %name, "event for a namespace not joined: dropped"),
             },
             PacketKind::Ack { id, args } => {
                 if let Some(s) = Self::socket(state, &nsp) {
@@ -103,13 +101,7 @@ impl Client {
         }
     }
 
-    fn connect(
-        &self,
-        state: &mut ClientState,
-        conn: &EngineConn,
-        nsp: String,
-        auth: Option<String>,
-    ) {
+    fn connect(&self, state: &mut ClientState, conn: &EngineConn, nsp: String, auth: Option<String>) {
         if Self::socket(state, &nsp).is_some() {
             // python-socketio refuses a second CONNECT to the same namespace.
             send_connect_error(conn, &nsp, &ConnectError::new("Unable to connect"));
@@ -145,10 +137,7 @@ impl Client {
             finish_connect(&socket);
             return;
         };
-        let ctx = ConnectContext {
-            socket: socket.clone(),
-            handshake,
-        };
+        let ctx = ConnectContext { socket: socket.clone(), handshake };
         if self.io.config.always_connect {
             finish_connect(&socket);
             let s = socket.clone();

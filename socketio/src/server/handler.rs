@@ -33,10 +33,7 @@ pub enum ViaPayload {}
 #[derive(Debug)]
 pub enum ParamError {
     /// Argument `index` (0-based, after the event name) did not deserialize.
-    Payload {
-        index: usize,
-        error: serde_json::Error,
-    },
+    Payload { index: usize, error: serde_json::Error },
     /// `State<T>` was asked for but no state of that type was registered.
     MissingState(&'static str),
 }
@@ -75,9 +72,7 @@ impl<T: DeserializeOwned> FromEventParam<ViaPayload> for T {
     fn from_event(ctx: &mut EventContext) -> Result<Self, ParamError> {
         let index = ctx.next_arg;
         ctx.next_arg += 1;
-        ctx.args
-            .get(index)
-            .map_err(|error| ParamError::Payload { index, error })
+        ctx.args.get(index).map_err(|error| ParamError::Payload { index, error })
     }
 }
 
@@ -95,10 +90,7 @@ impl FromEventParam<ViaContext> for SocketIo {
 
 impl<T: Send + Sync + 'static> FromEventParam<ViaContext> for State<T> {
     fn from_event(ctx: &mut EventContext) -> Result<Self, ParamError> {
-        ctx.socket
-            .io()
-            .state::<T>()
-            .ok_or(ParamError::MissingState(std::any::type_name::<T>()))
+        ctx.socket.io().state::<T>().ok_or(ParamError::MissingState(std::any::type_name::<T>()))
     }
 }
 
@@ -121,11 +113,7 @@ impl<T: DeserializeOwned> FromEventParam<ViaContext> for Rest<T> {
         while ctx.next_arg < ctx.args.len() {
             let index = ctx.next_arg;
             ctx.next_arg += 1;
-            out.push(
-                ctx.args
-                    .get(index)
-                    .map_err(|error| ParamError::Payload { index, error })?,
-            );
+            out.push(ctx.args.get(index).map_err(|error| ParamError::Payload { index, error })?);
         }
         Ok(Rest(out))
     }
@@ -458,11 +446,7 @@ impl IntoConnectResult for () {
 
 impl IntoConnectResult for bool {
     fn into_connect_result(self) -> Result<(), super::ConnectError> {
-        if self {
-            Ok(())
-        } else {
-            Err(super::ConnectError::default())
-        }
+        if self { Ok(()) } else { Err(super::ConnectError::default()) }
     }
 }
 

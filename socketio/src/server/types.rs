@@ -163,10 +163,7 @@ impl Default for ConnectError {
 impl ConnectError {
     /// A refusal with this message and no data.
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            data: None,
-        }
+        Self { message: message.into(), data: None }
     }
 
     /// Attach data sent to the client beside the message.
