@@ -105,14 +105,14 @@ fn events(ns: &Namespace) {
         socket.disconnect();
     });
     ns.on("disconnect_sid", async |socket: Socket, arg: SidArg| {
+        // Published to the cluster when the socket is on another server.
         socket.io().of(socket.ns()).disconnect(&arg.sid);
         true
     });
     ns.on("call_sid", async |socket: Socket, arg: CallSid| -> Args {
-        let Some(target) = socket.io().of(socket.ns()).socket(&arg.sid) else {
-            return Args::default();
-        };
-        let Ok(answer) = target.emit_with_ack("ask", &arg.data) else {
+        // The socket may live on another server of the cluster: the answer is routed back.
+        let ns = socket.io().of(socket.ns());
+        let Ok(answer) = ns.emit_with_ack_to(&arg.sid, "ask", &arg.data) else {
             return Args::default();
         };
         match tokio::time::timeout(Duration::from_secs(5), answer).await {

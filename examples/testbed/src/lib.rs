@@ -4,10 +4,12 @@
 mod handlers;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::serve::ListenerExt as _;
 use bytes::Bytes;
+use socketio::adapter::{Manager, ManagerConfig};
 use socketio::engine::{
     CloseReason, Cors, Engine, EngineConfig, EngineConn, EngineHandler, Frame, Message,
 };
@@ -102,8 +104,29 @@ pub struct App {
     echo: Engine<Echo>,
 }
 
-/// Build the test bed: Socket.IO at `/socket.io/`, the raw echo at `/engine.io/`.
+/// Connect the cluster manager named by [`Options::manager_url`] on
+/// [`Options::manager_channel`]; `None` when standalone. An unreachable broker is an error.
+pub async fn connect_manager(opts: &Options) -> std::io::Result<Option<Arc<dyn Manager>>> {
+    let Some(url) = opts.manager_url.as_deref() else {
+        return Ok(None);
+    };
+    let config = ManagerConfig::with_channel(opts.manager_channel.clone());
+    socketio::adapter::connect(url, config)
+        .await
+        .map(Some)
+        .map_err(|e| std::io::Error::other(format!("MANAGER_URL {url}: {e}")))
+}
+
+/// Build the test bed: Socket.IO at `/socket.io/`, the raw echo at `/engine.io/`. Joins the
+/// cluster named by [`Options::manager_url`], if any.
 pub async fn build(opts: &Options) -> std::io::Result<App> {
+    let manager = connect_manager(opts).await?;
+    build_with(opts, manager)
+}
+
+/// [`build`] with a cluster manager of the caller's choice (`None`: standalone;
+/// [`Options::manager_url`] is then ignored).
+pub fn build_with(opts: &Options, manager: Option<Arc<dyn Manager>>) -> std::io::Result<App> {
     let mut engine = EngineConfig {
         ping_interval: opts.ping_interval,
         ping_timeout: opts.ping_timeout,
@@ -112,14 +135,15 @@ pub async fn build(opts: &Options) -> std::io::Result<App> {
         ..EngineConfig::default()
     };
     engine.cors_credentials = true;
-    let io = SocketIo::builder()
-        .config(ServerConfig {
-            engine: engine.clone(),
-            connect_timeout: Duration::from_millis(1000),
-            ..ServerConfig::default()
-        })
-        .build()
-        .map_err(std::io::Error::other)?;
+    let mut builder = SocketIo::builder().config(ServerConfig {
+        engine: engine.clone(),
+        connect_timeout: Duration::from_millis(1000),
+        ..ServerConfig::default()
+    });
+    if let Some(manager) = manager {
+        builder = builder.manager(manager);
+    }
+    let io = builder.build().map_err(std::io::Error::other)?;
     handlers::register(&io);
     let echo = Engine::new(engine, Echo);
     let router = socketio::router::mount(io.router(), "/engine.io/", echo.clone());
@@ -155,9 +179,19 @@ impl Running {
 
 /// Start a test-bed server on `addr` (use `127.0.0.1:0` for a free port).
 pub async fn spawn(addr: SocketAddr, opts: Options) -> std::io::Result<Running> {
+    let manager = connect_manager(&opts).await?;
+    spawn_with(addr, opts, manager).await
+}
+
+/// [`spawn`] with a cluster manager of the caller's choice (`None`: standalone).
+pub async fn spawn_with(
+    addr: SocketAddr,
+    opts: Options,
+    manager: Option<Arc<dyn Manager>>,
+) -> std::io::Result<Running> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    let App { router, io, echo } = build(&opts).await?;
+    let App { router, io, echo } = build_with(&opts, manager)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);

@@ -217,6 +217,12 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// A subscription fed by a broker implementation of your own: `messages` carries the
+    /// payloads, `state` tells which side of an outage the link is on.
+    pub fn from_parts(messages: mpsc::Receiver<Bytes>, state: watch::Receiver<LinkState>) -> Self {
+        Self { messages, state }
+    }
+
     /// The next payload; `None` only if the background task ended (it does not on its own).
     pub async fn recv(&mut self) -> Option<Bytes> {
         self.messages.recv().await

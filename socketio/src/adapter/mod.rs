@@ -1,8 +1,16 @@
 //! The cluster seam: how the server shares emits, room changes and disconnects with other
-//! servers. The in-memory default keeps everything local; pub/sub managers (Redis, AMQP) speak
-//! python-socketio's message-queue format so Rust and Python servers can share one channel.
+//! servers. Without a manager everything stays local (the in-memory default); pub/sub managers
+//! ([`PubSubManager`] over Redis or AMQP) speak python-socketio's message-queue format so Rust
+//! and Python servers can share one channel, and [`Emitter`] lets a process that is not a
+//! server emit into the cluster.
+//!
+//! The seam is written in adapter terms only (this module never names the server): the server
+//! hands every cluster-visible operation to [`Manager::publish`] as a [`pubsub::Envelope`], and
+//! receives what other servers published through the [`RemoteSink`] it gives to
+//! [`Manager::start`].
 
 pub mod broker;
+pub mod manager;
 pub mod pubsub;
 
 #[cfg(feature = "amqp")]
@@ -10,11 +18,94 @@ pub mod amqp;
 #[cfg(feature = "redis")]
 pub mod redis;
 
-use crate::proto::sio::Encoded;
-use crate::server::BroadcastOperator;
+use std::sync::Arc;
 
-/// A cluster manager: told about every cluster-visible operation the local server performs.
+#[cfg(feature = "amqp")]
+pub use manager::AmqpManager;
+#[cfg(feature = "redis")]
+pub use manager::RedisManager;
+pub use manager::{Emitter, EmitterOperator, ManagerConfig, PubSubManager};
+
+/// Where a manager delivers the operations other servers published. Implemented by the server;
+/// `apply` is called from one listener task, in the order messages arrived, and must not
+/// block.
+pub trait RemoteSink: Send + Sync + 'static {
+    /// Apply one operation (already filtered with [`pubsub::Envelope::is_for`]).
+    fn apply(&self, env: pubsub::Envelope);
+}
+
+/// A cluster manager: told about every cluster-visible operation the local server performs,
+/// and feeding back what the other servers do.
+///
+/// ```
+/// use std::sync::Arc;
+/// use socketio::adapter::{Manager, RemoteSink, pubsub::Envelope};
+///
+/// /// A manager that only logs (a cluster of one).
+/// struct Log;
+/// impl Manager for Log {
+///     fn host_id(&self) -> &str { "0123456789abcdef0123456789abcdef" }
+///     fn publish(&self, env: Envelope) { println!("{}", env.message.method()); }
+///     fn start(&self, _sink: Arc<dyn RemoteSink>) {}
+/// }
+/// let io = socketio::SocketIo::builder().manager(Arc::new(Log)).build().unwrap();
+/// # drop(io);
+/// ```
 pub trait Manager: Send + Sync + 'static {
-    /// An emit was delivered to local sockets; publish it to the other servers.
-    fn publish_emit(&self, op: &BroadcastOperator, event: &str, packet: &Encoded);
+    /// The id this server publishes under (python: 32 hex digits).
+    fn host_id(&self) -> &str;
+
+    /// Publish one operation to the other servers. Never blocks: implementations queue it
+    /// (bounded) for a single publisher task, so operations leave in the order they were
+    /// published. `env.host_id` is normally [`Manager::host_id`]; for a `callback` it is the
+    /// host that asked.
+    fn publish(&self, env: pubsub::Envelope);
+
+    /// Start delivering the operations of other servers to `sink`. Called once, when the
+    /// server is built.
+    fn start(&self, sink: Arc<dyn RemoteSink>);
+}
+
+/// Connect the manager a URL names: `redis://`, `rediss://`, `unix://` (feature `redis`) or
+/// `amqp://`, `amqps://` (feature `amqp`). Fails with a clear [`broker::BrokerError`] when the
+/// scheme is unknown or not compiled in, or the broker cannot be reached.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use socketio::adapter::{ManagerConfig, connect};
+/// let manager = connect("redis://127.0.0.1:6379/0", ManagerConfig::with_channel("socketio")).await?;
+/// let io = socketio::SocketIo::builder().manager(manager).build()?;
+/// # drop(io); Ok(()) }
+/// ```
+pub async fn connect(
+    url: &str,
+    config: ManagerConfig,
+) -> Result<Arc<dyn Manager>, broker::BrokerError> {
+    let scheme = url
+        .split_once("://")
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .unwrap_or_default();
+    match scheme.as_str() {
+        #[cfg(feature = "redis")]
+        "redis" | "rediss" | "unix" | "redis+unix" => {
+            Ok(Arc::new(RedisManager::connect(url, config).await?))
+        }
+        #[cfg(feature = "amqp")]
+        "amqp" | "amqps" => Ok(Arc::new(AmqpManager::connect(url, config).await?)),
+        #[allow(unreachable_patterns)] // reached when a feature is off
+        "redis" | "rediss" | "unix" | "redis+unix" | "amqp" | "amqps" => {
+            let _ = config;
+            Err(broker::BrokerError::Unsupported(format!(
+                "`{scheme}://` needs the cargo feature `{}` of socketio",
+                if scheme.starts_with("amqp") {
+                    "amqp"
+                } else {
+                    "redis"
+                }
+            )))
+        }
+        _ => Err(broker::BrokerError::InvalidUrl(format!(
+            "unknown manager URL scheme in `{url}` (expected redis:// or amqp://)"
+        ))),
+    }
 }

@@ -9,7 +9,7 @@ use super::EmitError;
 use super::ns::NsInner;
 use super::socket::{Room, Sid};
 use crate::engine::Frame;
-use crate::proto::sio;
+use crate::proto::sio::{self, Args};
 
 /// Selects recipients in one namespace and emits to them. The packet is encoded once and its
 /// bytes are shared by every recipient.
@@ -75,13 +75,20 @@ impl BroadcastOperator {
         self
     }
 
-    /// Emit `event` with `data` (argument rule as [`Socket::emit`](super::Socket::emit)).
+    /// Emit `event` with `data` (argument rule as [`Socket::emit`](super::Socket::emit)) to
+    /// the local recipients, then, when the server has a cluster manager and the operator is
+    /// not [`local`](Self::local), publish it to the other servers.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         let enc = sio::encode_event(&self.ns.path, event, None, data)
             .map_err(|e| EmitError::Serialize(e.to_string()))?;
         self.deliver(&enc);
         if !self.local {
-            self.ns.io_inner().publish_emit(self, event, &enc);
+            let io = self.ns.io_inner();
+            if io.has_manager() {
+                let args =
+                    Args::from_serialize(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
+                super::cluster::publish_emit(self, event, &args);
+            }
         }
         Ok(())
     }

@@ -15,7 +15,6 @@ use super::ns::{Handlers, Namespace, NsInner, read, write};
 use super::types::StateMap;
 use super::{EmitError, Socket, State};
 use crate::engine::{Engine, EngineConfig};
-use crate::proto::sio::Encoded;
 use crate::router::RouterOptions;
 
 /// Socket.IO-level settings. Engine.IO settings live in [`EngineConfig`].
@@ -29,7 +28,8 @@ pub struct ServerConfig {
     pub connect_timeout: Duration,
     /// Most binary attachments in one packet. Default 10 (Node's `maxAttachments`).
     pub max_attachments: usize,
-    /// Most server-to-client acknowledgements awaited at once per socket. Default 1024.
+    /// Most server-to-client acknowledgements awaited at once per socket, and (separately)
+    /// from clients connected to other servers of the cluster. Default 1024.
     pub max_pending_acks: usize,
     /// Most events waiting for a slow handler of one socket before its connection is closed.
     /// Default 1024.
@@ -70,6 +70,8 @@ pub(crate) struct IoInner {
     pub(crate) tasks: TaskTracker,
     pub(crate) engine: Mutex<Option<Engine<Client>>>,
     pub(crate) manager: OnceLock<Arc<dyn crate::adapter::Manager>>,
+    /// Acks awaited from clients connected to other servers of the cluster.
+    pub(crate) remote_acks: Mutex<super::cluster::RemoteAcks>,
 }
 
 /// Counts handler tasks in flight so shutdown can wait for them.
@@ -111,6 +113,7 @@ impl IoInner {
             tasks: TaskTracker::default(),
             engine: Mutex::new(None),
             manager: OnceLock::new(),
+            remote_acks: Mutex::new(super::cluster::RemoteAcks::default()),
         })
     }
 
@@ -164,12 +167,6 @@ impl IoInner {
                 .or_insert_with(|| NsInner::new(Arc::from(path), Arc::downgrade(self), handlers))
                 .clone(),
         )
-    }
-
-    pub(crate) fn publish_emit(&self, op: &BroadcastOperator, event: &str, enc: &Encoded) {
-        if let Some(m) = self.manager.get() {
-            m.publish_emit(op, event, enc);
-        }
     }
 }
 
@@ -322,6 +319,7 @@ pub struct SocketIoBuilder {
     config: ServerConfig,
     state: StateMap,
     classes: Vec<super::class::PendingClass>,
+    manager: Option<Arc<dyn crate::adapter::Manager>>,
 }
 
 impl std::fmt::Debug for SocketIoBuilder {
@@ -398,9 +396,32 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Join a cluster: every emit (unless [`BroadcastOperator::local`]), room change of a
+    /// socket on another server, `close_room` and disconnect of a socket on another server is
+    /// published through `manager`, and what the other servers publish is applied here. See
+    /// [`crate::adapter`] (`RedisManager`, `AmqpManager`, or your own [`Manager`](crate::adapter::Manager)).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use socketio::adapter::{ManagerConfig, connect};
+    /// let manager = connect("redis://127.0.0.1:6379/0", ManagerConfig::default()).await?;
+    /// let io = socketio::SocketIo::builder().manager(manager).build()?;
+    /// # drop(io); Ok(()) }
+    /// ```
+    pub fn manager(mut self, manager: Arc<dyn crate::adapter::Manager>) -> Self {
+        self.manager = Some(manager);
+        self
+    }
+
     /// Build the server. Fails when two class-based namespaces claim one path.
     pub fn build(self) -> Result<SocketIo, super::BuildError> {
         let inner = IoInner::new(self.config, self.state);
+        if let Some(manager) = self.manager {
+            let _ = inner.manager.set(manager.clone());
+            manager.start(Arc::new(super::cluster::ClusterSink(Arc::downgrade(
+                &inner,
+            ))));
+        }
         let io = SocketIo { inner };
         super::class::register_all(&io, self.classes)?;
         Ok(io)

@@ -11,6 +11,7 @@
 
 pub(crate) mod class;
 pub(crate) mod client;
+pub(crate) mod cluster;
 pub(crate) mod emit;
 pub(crate) mod handler;
 pub(crate) mod io;

@@ -3,7 +3,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
+use std::time::Duration;
+
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::handler::{
     self, ConnectHandler, DisconnectHandler, ErasedConnect, ErasedDisconnect, ErasedEvent,
@@ -11,7 +14,9 @@ use super::handler::{
 };
 use super::io::{IoInner, ServerConfig};
 use super::socket::{Room, Sid, Socket, lock};
-use super::{BroadcastOperator, EmitError, SocketIo};
+use super::{AckFuture, BroadcastOperator, CallError, EmitError, SocketIo};
+use crate::adapter::pubsub::Message;
+use crate::proto::sio::Args;
 
 pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(|p| p.into_inner())
@@ -334,31 +339,52 @@ impl Namespace {
         read(&self.0.sockets).values().cloned().collect()
     }
 
-    /// Add the socket `sid` to `room` (python's `enter_room`). Returns false for an unknown sid.
+    /// Add the socket `sid` to `room` (python's `enter_room`). Returns true when the socket
+    /// is on this server; otherwise the request is published to the cluster (when the server
+    /// has a manager), where the server holding `sid` applies it, and false is returned.
     pub fn enter_room(&self, sid: &str, room: impl Into<String>) -> bool {
         match self.0.get_socket(sid) {
             Some(s) => {
                 self.0.enter_room(&s, Arc::from(room.into()));
                 true
             }
-            None => false,
+            None => {
+                self.0.io_inner().publish(Message::EnterRoom {
+                    sid: sid.to_owned(),
+                    namespace: self.0.path.to_string(),
+                    room: room.into(),
+                });
+                false
+            }
         }
     }
 
-    /// Remove the socket `sid` from `room` (python's `leave_room`).
+    /// Remove the socket `sid` from `room` (python's `leave_room`); like
+    /// [`Namespace::enter_room`] for a socket on another server.
     pub fn leave_room(&self, sid: &str, room: &str) -> bool {
         match self.0.get_socket(sid) {
             Some(s) => {
                 self.0.leave_room(&s, room);
                 true
             }
-            None => false,
+            None => {
+                self.0.io_inner().publish(Message::LeaveRoom {
+                    sid: sid.to_owned(),
+                    namespace: self.0.path.to_string(),
+                    room: room.to_owned(),
+                });
+                false
+            }
         }
     }
 
-    /// Remove every socket from `room`.
+    /// Remove every socket from `room`, here and (with a cluster manager) on every server.
     pub fn close_room(&self, room: &str) {
         self.0.close_room(room);
+        self.0.io_inner().publish(Message::CloseRoom {
+            room: room.to_owned(),
+            namespace: self.0.path.to_string(),
+        });
     }
 
     /// The rooms of socket `sid`, its own sid room first; `None` for an unknown sid.
@@ -375,14 +401,72 @@ impl Namespace {
             .collect()
     }
 
-    /// Disconnect socket `sid` from this namespace. Returns false for an unknown sid.
+    /// Disconnect socket `sid` from this namespace (the client gets a DISCONNECT; its other
+    /// namespaces stay connected). Returns true when the socket was on this server; otherwise
+    /// the request is published to the cluster (when the server has a manager), where the
+    /// server holding `sid` applies it, and false is returned.
     pub fn disconnect(&self, sid: &str) -> bool {
         match self.0.get_socket(sid) {
             Some(s) => {
                 s.disconnect();
                 true
             }
-            None => false,
+            None => {
+                self.0.io_inner().publish(Message::Disconnect {
+                    sid: sid.to_owned(),
+                    namespace: self.0.path.to_string(),
+                });
+                false
+            }
+        }
+    }
+
+    /// Emit `event` to socket `sid`, on whichever server of the cluster it is connected, and
+    /// ask its client to acknowledge. A local socket is handled like
+    /// [`Socket::emit_with_ack`]; otherwise the emit is published with a `callback` and the
+    /// answer is routed back here by the server that holds the socket. The future does not
+    /// time out by itself (see [`Namespace::call`]); dropping it forgets the pending ack.
+    /// Fails with [`EmitError::Disconnected`] when `sid` is not local and there is no manager,
+    /// and with [`EmitError::TooManyPendingAcks`] past
+    /// [`ServerConfig::max_pending_acks`] acks awaited from other servers.
+    ///
+    /// ```no_run
+    /// # async fn f(io: socketio::SocketIo, sid: &str) {
+    /// if let Ok(answer) = io.of("/").emit_with_ack_to(sid, "ask", &"ready?") {
+    ///     if let Ok(reply) = answer.await {
+    ///         println!("{:?}", reply.args());
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn emit_with_ack_to<T: Serialize + ?Sized>(
+        &self,
+        sid: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<AckFuture, EmitError> {
+        if let Some(s) = self.0.get_socket(sid) {
+            return s.emit_with_ack(event, data);
+        }
+        let args = Args::from_serialize(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
+        super::cluster::emit_with_remote_ack(&self.0, sid, event, &args)
+    }
+
+    /// [`Namespace::emit_with_ack_to`], waiting at most `timeout` and decoding the answer like
+    /// [`Socket::call`].
+    pub async fn call<R: DeserializeOwned>(
+        &self,
+        sid: &str,
+        event: &str,
+        data: &(impl Serialize + ?Sized),
+        timeout: Duration,
+    ) -> Result<R, CallError> {
+        let fut = self
+            .emit_with_ack_to(sid, event, data)
+            .map_err(CallError::Emit)?;
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r?.decode(),
+            Err(_) => Err(CallError::Timeout),
         }
     }
 }

@@ -276,7 +276,7 @@ impl Socket {
             self.take_ack(id);
             return Err(e);
         }
-        Ok(AckFuture { rx })
+        Ok(AckFuture { rx, _on_drop: None })
     }
 
     /// Emit `event`, wait for the client's acknowledgement at most `timeout`, and decode it:
@@ -549,10 +549,39 @@ fn poll_once(fut: &mut BoxFuture<()>) -> Poll<()> {
     fut.as_mut().poll(&mut cx)
 }
 
-/// The client's answer to an [`Socket::emit_with_ack`].
-#[derive(Debug)]
+/// The client's answer to an [`Socket::emit_with_ack`] (or a cluster-wide
+/// [`Namespace::emit_with_ack_to`](super::Namespace::emit_with_ack_to)).
 pub struct AckFuture {
     rx: oneshot::Receiver<Args>,
+    /// Runs when the future is dropped (removes a cluster-wide pending ack).
+    _on_drop: Option<OnDrop>,
+}
+
+impl std::fmt::Debug for AckFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AckFuture").finish_non_exhaustive()
+    }
+}
+
+impl AckFuture {
+    /// A future resolved through `rx`; `on_drop` runs when it is dropped, answered or not.
+    pub(crate) fn with_cleanup(rx: oneshot::Receiver<Args>, on_drop: OnDrop) -> Self {
+        Self {
+            rx,
+            _on_drop: Some(on_drop),
+        }
+    }
+}
+
+/// Runs a closure once, when dropped.
+pub(crate) struct OnDrop(pub(crate) Option<Box<dyn FnOnce() + Send + Sync>>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
 }
 
 impl Future for AckFuture {

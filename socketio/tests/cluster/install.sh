@@ -11,5 +11,5 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  'python-socketio>=5.14' 'redis>=5' 'kombu>=5.3' 'aio-pika>=9'
-"$venv/bin/python" -c 'import socketio, redis, kombu, aio_pika; print("cluster venv ready:", socketio.__version__ if hasattr(socketio, "__version__") else "ok")'
+  'python-socketio>=5.14' 'redis>=5' 'kombu>=5.3' 'aio-pika>=9' 'aiohttp>=3.9'
+"$venv/bin/python" -c 'import socketio, redis, kombu, aio_pika, aiohttp; print("cluster venv ready:", socketio.__version__ if hasattr(socketio, "__version__") else "ok")'
