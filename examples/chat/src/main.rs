@@ -19,7 +19,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .status()
             .is_ok_and(|s| s.success());
         if !ok {
-            eprintln!("could not install socket.io-client: run examples/chat/install.sh (needs npm)");
+            eprintln!(
+                "could not install socket.io-client: run examples/chat/install.sh (needs npm)"
+            );
         }
     }
     let port: u16 = match std::env::var("PORT") {
