@@ -1,7 +1,9 @@
 //! The test-bed server (`../shared/reference/testbed.md`): the server that interop tests,
 //! benchmarks and newcomers run against. Usable in-process from tests through [`spawn`].
 
-mod handlers;
+mod functions;
+pub mod namespaces;
+mod payloads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +30,19 @@ pub struct Options {
     pub manager_url: Option<String>,
     /// Cluster channel (`MANAGER_CHANNEL`, default `socketio`).
     pub manager_channel: String,
+    /// How the handlers are written (`TESTBED_HANDLERS`: `namespaces`, the default, or
+    /// `functions`). Both behave the same; the choice exists to compare their cost.
+    pub handlers: Handlers,
+}
+
+/// How the test-bed handlers are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Handlers {
+    /// `#[namespace]` impl blocks (`namespaces.rs`).
+    #[default]
+    Namespaces,
+    /// The function-style API (`io.of(..).on(..)`).
+    Functions,
 }
 
 impl Default for Options {
@@ -38,6 +53,7 @@ impl Default for Options {
             max_payload: 1_000_000,
             manager_url: None,
             manager_channel: "socketio".into(),
+            handlers: Handlers::default(),
         }
     }
 }
@@ -67,6 +83,10 @@ impl Options {
                 .ok()
                 .filter(|v| !v.is_empty())
                 .unwrap_or(d.manager_channel),
+            handlers: match std::env::var("TESTBED_HANDLERS").as_deref() {
+                Ok("functions") => Handlers::Functions,
+                _ => d.handlers,
+            },
         }
     }
 }
@@ -143,8 +163,19 @@ pub fn build_with(opts: &Options, manager: Option<Arc<dyn Manager>>) -> std::io:
     if let Some(manager) = manager {
         builder = builder.manager(manager);
     }
-    let io = builder.build().map_err(std::io::Error::other)?;
-    handlers::register(&io);
+    let io = match opts.handlers {
+        Handlers::Namespaces => builder
+            .namespace(namespaces::Main)
+            .namespace(namespaces::Custom)
+            .namespace(namespaces::Chat)
+            .build()
+            .map_err(std::io::Error::other)?,
+        Handlers::Functions => {
+            let io = builder.build().map_err(std::io::Error::other)?;
+            functions::register(&io);
+            io
+        }
+    };
     let echo = Engine::new(engine, Echo);
     let router = socketio::router::mount(io.router(), "/engine.io/", echo.clone());
     Ok(App { router, io, echo })

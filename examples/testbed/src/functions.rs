@@ -1,39 +1,12 @@
-//! The test-bed behaviour (`../shared/reference/testbed.md`), identical in every namespace.
+//! The test-bed behaviour written with the function-style API (`TESTBED_HANDLERS=functions`),
+//! kept beside the `#[namespace]` version (`namespaces.rs`) to compare their cost.
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
-use socketio::{Args, ConnectError, Handshake, Namespace, Socket, SocketIo, Value};
+use socketio::{Args, ConnectError, Handshake, Namespace, Socket, SocketIo};
 
-#[derive(Deserialize)]
-struct RoomArg {
-    room: String,
-}
-
-#[derive(Deserialize)]
-struct ToRoom {
-    room: String,
-    event: String,
-    data: Value,
-}
-
-#[derive(Deserialize)]
-struct Broadcast {
-    event: String,
-    data: Value,
-}
-
-#[derive(Deserialize)]
-struct SidArg {
-    sid: String,
-}
-
-#[derive(Deserialize)]
-struct CallSid {
-    sid: String,
-    data: Value,
-}
+use crate::payloads::{Broadcast, CallSid, RoomArg, SidArg, ToRoom};
 
 /// Register the namespaces `/`, `/custom` and `/chat` with their handlers.
 pub fn register(io: &SocketIo) {
