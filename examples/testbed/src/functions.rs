@@ -3,43 +3,19 @@
 
 use std::time::Duration;
 
-use serde_json::value::RawValue;
-use socketio::{Args, ConnectError, Handshake, Namespace, Socket, SocketIo};
+use socketio::{Args, Handshake, Namespace, Socket, SocketIo};
 
-use crate::payloads::{Broadcast, CallSid, RoomArg, SidArg, ToRoom};
+use crate::shared::{Broadcast, CallSid, RoomArg, SidArg, ToRoom, chat_connect, greet_with_auth};
 
 /// Register the namespaces `/`, `/custom` and `/chat` with their handlers.
 pub fn register(io: &SocketIo) {
     for path in ["/", "/custom"] {
         let ns = io.of(path);
-        ns.on_connect(async |socket: Socket, hs: Handshake| {
-            // Echo the auth payload verbatim (key order kept), `{}` when absent.
-            match RawValue::from_string(hs.auth_json().to_owned()) {
-                Ok(raw) => socket.emit("auth", &raw).ok(),
-                Err(_) => socket.emit("auth", &serde_json::json!({})).ok(),
-            };
-        });
+        ns.on_connect(async |socket: Socket, hs: Handshake| greet_with_auth(&socket, &hs));
         events(&ns);
     }
     let chat = io.of("/chat");
-    chat.on_connect(async |socket: Socket, hs: Handshake| {
-        let ok = hs
-            .auth::<serde_json::Value>()
-            .ok()
-            .and_then(|a| {
-                a.get("token")
-                    .and_then(|t| t.as_str().map(|t| t == "secret"))
-            })
-            .unwrap_or(false);
-        if !ok {
-            return Err(ConnectError::new("unauthorized")
-                .with_data(serde_json::json!({"reason": "bad token"})));
-        }
-        socket
-            .emit("welcome", &serde_json::json!({"sid": socket.id()}))
-            .ok();
-        Ok(())
-    });
+    chat.on_connect(async |socket: Socket, hs: Handshake| chat_connect(&socket, &hs));
     events(&chat);
 }
 

@@ -3,7 +3,7 @@
 
 mod functions;
 pub mod namespaces;
-mod payloads;
+mod shared;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -246,6 +246,15 @@ pub async fn spawn_with(
         stop,
         task,
     })
+}
+
+/// Log to stderr, filtered by `RUST_LOG` (default `warn`).
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
 }
 
 /// Run until SIGINT or SIGTERM, then shut down cleanly.

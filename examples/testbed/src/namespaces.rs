@@ -3,18 +3,9 @@
 
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use socketio::{Args, ConnectError, Handshake, Socket, SocketIo, namespace};
 
-use crate::payloads::{Broadcast, CallSid, RoomArg, SidArg, ToRoom};
-
-/// Greets with `auth`: the client's auth payload verbatim (key order kept), `{}` when absent.
-fn greet_with_auth(socket: &Socket, hs: &Handshake) {
-    match RawValue::from_string(hs.auth_json().to_owned()) {
-        Ok(raw) => socket.emit("auth", &raw).ok(),
-        Err(_) => socket.emit("auth", &serde_json::json!({})).ok(),
-    };
-}
+use crate::shared::{Broadcast, CallSid, RoomArg, SidArg, ToRoom, chat_connect, greet_with_auth};
 
 /// The events every test-bed namespace handles, around the namespace's own connect method.
 macro_rules! testbed_namespace {
@@ -122,21 +113,6 @@ testbed_namespace!(Chat, "/chat", {
     /// Requires the auth `{"token": "secret"}`, then greets with `welcome` `{"sid"}`.
     #[on(connect)]
     fn connect(&self, socket: Socket, hs: Handshake) -> Result<(), ConnectError> {
-        let ok = hs
-            .auth::<serde_json::Value>()
-            .ok()
-            .and_then(|a| {
-                a.get("token")
-                    .and_then(|t| t.as_str().map(|t| t == "secret"))
-            })
-            .unwrap_or(false);
-        if !ok {
-            return Err(ConnectError::new("unauthorized")
-                .with_data(serde_json::json!({"reason": "bad token"})));
-        }
-        socket
-            .emit("welcome", &serde_json::json!({"sid": socket.id()}))
-            .ok();
-        Ok(())
+        chat_connect(&socket, &hs)
     }
 });
