@@ -9,6 +9,10 @@ pub mod server;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "redis")]
+#[doc = include_str!("../../docs/scaling.md")]
+pub mod scaling {}
+
 pub use proto::sio::Args;
 pub use proto::value::Value;
 pub use server::{
