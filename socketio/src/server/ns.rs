@@ -12,7 +12,7 @@ use super::handler::{
     self, ConnectHandler, DisconnectHandler, ErasedConnect, ErasedDisconnect, ErasedEvent,
     EventHandler,
 };
-use super::io::{IoInner, ServerConfig};
+use super::io::IoInner;
 use super::socket::{Room, Sid, Socket, lock};
 use super::{AckFuture, BroadcastOperator, CallError, EmitError, SocketIo};
 use crate::adapter::pubsub::Message;
@@ -109,10 +109,6 @@ impl NsInner {
         SocketIo {
             inner: self.io_inner(),
         }
-    }
-
-    pub(crate) fn config(&self) -> ServerConfig {
-        self.io_inner().config.clone()
     }
 
     /// The handler for an event of this namespace, the `*` namespace backing it up.

@@ -298,7 +298,7 @@ impl Socket {
         if self.is_closed() {
             return Err(EmitError::Disconnected);
         }
-        let max = self.0.ns.config().max_pending_acks;
+        let max = self.0.ns.io_inner().config.max_pending_acks;
         let mut t = lock(&self.0.acks);
         if t.pending.len() >= max {
             return Err(EmitError::TooManyPendingAcks);
