@@ -133,8 +133,14 @@ impl<T: DeserializeOwned> FromEventParam<ViaContext> for Rest<T> {
 
 impl FromEventParam<ViaContext> for Args {
     fn from_event(ctx: &mut EventContext) -> Result<Self, ParamError> {
-        let rest = ctx.args.rest(ctx.next_arg);
-        ctx.next_arg = ctx.args.len();
+        let len = ctx.args.len();
+        let rest = if ctx.next_arg == 0 {
+            // All of them: move instead of copying.
+            std::mem::take(&mut ctx.args)
+        } else {
+            ctx.args.rest(ctx.next_arg)
+        };
+        ctx.next_arg = len;
         Ok(rest)
     }
 }
