@@ -259,7 +259,7 @@ async fn websocket<H: EngineHandler>(
     let limit = config.max_payload.saturating_add(1);
     let upgrade = upgrade
         .read_buffer_size(config.ws_read_buffer)
-        .write_buffer_size(config.ws_read_buffer)
+        .write_buffer_size(config.ws_write_buffer)
         .max_message_size(limit)
         .max_frame_size(limit);
     let engine = Arc::clone(engine);

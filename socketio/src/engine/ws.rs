@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use super::core::{EngineInner, PING, Session};
@@ -17,6 +17,9 @@ use crate::proto::eio::{Packet, decode_text};
 /// WebSocket close code for a message over `maxPayload`.
 const MESSAGE_TOO_BIG: u16 = 1009;
 const NORMAL: u16 = 1000;
+/// Most messages read back to back (those already readable) before the replies they
+/// produced are written: far below the outgoing queue bound, so a burst cannot fill it.
+const READ_BATCH: usize = 32;
 
 /// A WebSocket opened without `sid`: handshake, then the connection loop.
 pub(crate) async fn run_fresh<H: crate::engine::EngineHandler>(
@@ -229,13 +232,25 @@ async fn run_loop<H: crate::engine::EngineHandler>(
         tokio::select! {
             biased;
             msg = socket.next() => {
-                if let Some(Ok(WsMessage::Ping(_))) = &msg {
-                    // Send the automatic pong tungstenite queued.
-                    let _ = socket.flush().await;
-                }
-                if let Incoming::Close(reason, c) = on_message(&engine, &session, msg) {
-                    code = c;
-                    conn.close(reason);
+                // Handle this message and those already readable, so that their replies
+                // leave in one write (one syscall) instead of one each.
+                let mut next = Some(msg);
+                let mut budget = READ_BATCH;
+                while let Some(msg) = next {
+                    if let Some(Ok(WsMessage::Ping(_))) = &msg {
+                        // Send the automatic pong tungstenite queued.
+                        let _ = socket.flush().await;
+                    }
+                    if let Incoming::Close(reason, c) = on_message(&engine, &session, msg) {
+                        code = c;
+                        conn.close(reason);
+                        break;
+                    }
+                    budget -= 1;
+                    if budget == 0 || conn.is_closed() {
+                        break;
+                    }
+                    next = socket.next().now_or_never();
                 }
             }
             _ = woken => {}

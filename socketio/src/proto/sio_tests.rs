@@ -382,6 +382,18 @@ fn lone_surrogates_are_rejected() {
     assert_eq!(args.get::<String>(1).unwrap(), "é\\u");
 }
 
+#[test]
+fn depth_scan_skips_escaped_quotes_inside_strings() {
+    // An escaped quote does not end the string: the brackets after it are still text.
+    let deep = "[".repeat(MAX_JSON_DEPTH + 10);
+    let ok = format!(r#"2["a","\"{deep}\\","x\\"]"#);
+    let (_, _, args, _) = event(decode_ok(&ok));
+    assert_eq!(args.get::<String>(0).unwrap(), format!("\"{deep}\\"));
+    assert_eq!(args.get::<String>(1).unwrap(), "x\\");
+    // A high surrogate followed by an escaped quote is still lone.
+    assert_eq!(decode_err(r#"2["a","\ud800\""]"#), DecodeError::BadPayload);
+}
+
 // ----- decoding: binary packets (S11, S13 shapes) ---------------------------------------------
 
 #[test]
@@ -880,6 +892,12 @@ fn escaped_placeholder_key_is_still_a_placeholder() {
     let e = encode_event("/", "a", None, &args).unwrap();
     assert_eq!(text(&e), format!(r#"451-["a",{PH0}]"#));
     let mut d = Decoder::new(10);
-    assert_eq!(d.feed_text(r#"51-["a",{"\u005fplaceholder":true,"num":1}]"#), Ok(None));
-    assert_eq!(d.feed_binary(Bytes::new()), Err(DecodeError::BadPlaceholder));
+    assert_eq!(
+        d.feed_text(r#"51-["a",{"\u005fplaceholder":true,"num":1}]"#),
+        Ok(None)
+    );
+    assert_eq!(
+        d.feed_binary(Bytes::new()),
+        Err(DecodeError::BadPlaceholder)
+    );
 }
