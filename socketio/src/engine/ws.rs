@@ -5,8 +5,13 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
+use futures_util::future::Either;
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
-use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::time::{Instant, Sleep, sleep_until, timeout_at};
 
 use super::core::{EngineInner, PING, Session};
 use super::heartbeat::Beat;
@@ -22,22 +27,23 @@ const NORMAL: u16 = 1000;
 const READ_BATCH: usize = 32;
 
 /// A WebSocket opened without `sid`: handshake, then the connection loop.
-pub(crate) async fn run_fresh<H: crate::engine::EngineHandler>(
+///
+/// Not an `async fn`: the future returned is the connection loop itself (or the refusal),
+/// with no wrapper state around it, since this future is what every idle connection keeps.
+/// The open packet is the first frame the loop writes, ahead of anything `on_open` queued.
+pub(crate) fn run_fresh<H: crate::engine::EngineHandler>(
     engine: Arc<EngineInner<H>>,
-    mut socket: WebSocket,
+    socket: WebSocket,
     request: RequestInfo,
-) {
+) -> impl Future<Output = ()> + Send + 'static {
     if engine.is_shutting_down() {
-        let _ = socket.send(close_msg(NORMAL)).await;
-        return;
+        return Either::Left(refuse(socket));
     }
     let sid = super::core::new_sid();
-    let open = handshake(&engine, &sid, &[]);
-    if socket.send(WsMessage::Text(open.into())).await.is_err() {
-        return;
-    }
+    let open = Frame::Text(handshake(&engine, &sid, &[]).into());
     let session = engine.open_with_sid(sid, request, Transport::Websocket);
-    run_loop(engine, session, socket).await;
+    session.conn.outbox().frames.push_front(open);
+    Either::Right(run_loop(engine, session, socket))
 }
 
 /// A WebSocket opened with the sid of a polling session: `2probe`/`3probe`, `5`, then the
@@ -213,9 +219,14 @@ async fn run_loop<H: crate::engine::EngineHandler>(
             ob.close
         };
         if !batch.is_empty() {
-            let written = timeout(write_timeout, write_all(&mut socket, &mut batch)).await;
+            let written = with_deadline(
+                write_all(&mut socket, &mut batch),
+                sleep.as_mut(),
+                write_timeout,
+            )
+            .await;
             batch.clear();
-            if !matches!(written, Ok(Ok(()))) {
+            if !matches!(written, Some(Ok(()))) {
                 break closing.unwrap_or(CloseReason::TransportError);
             }
         }
@@ -265,5 +276,26 @@ async fn run_loop<H: crate::engine::EngineHandler>(
         }
     };
     engine.finish(&session, reason);
-    let _ = timeout(write_timeout, socket.send(close_msg(code))).await;
+    let _ = with_deadline(socket.send(close_msg(code)), sleep.as_mut(), write_timeout).await;
+}
+
+/// Await `fut` for at most `limit`, `None` on timeout. The connection's one timer is
+/// borrowed (and re-armed) only when `fut` does not complete on its first poll, so a write
+/// that does not block costs no timer operation, and a connection task carries one timer
+/// instead of one per await.
+async fn with_deadline<F: Future>(
+    fut: F,
+    mut sleep: Pin<&mut Sleep>,
+    limit: Duration,
+) -> Option<F::Output> {
+    tokio::pin!(fut);
+    if let Some(out) = fut.as_mut().now_or_never() {
+        return Some(out);
+    }
+    sleep.as_mut().reset(Instant::now() + limit);
+    tokio::select! {
+        biased;
+        out = &mut fut => Some(out),
+        _ = sleep => None,
+    }
 }
