@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use futures_util::future::Either;
+use futures_util::task::AtomicWaker;
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep, sleep_until, timeout_at};
@@ -211,6 +214,7 @@ async fn run_loop<H: crate::engine::EngineHandler>(
     let mut code = NORMAL;
     let sleep = sleep_until(lock(&session.hb).deadline());
     tokio::pin!(sleep);
+    let gate = ReadGate::new();
     let reason = loop {
         let woken = conn.shared().data_ready.notified();
         let closing = {
@@ -242,12 +246,12 @@ async fn run_loop<H: crate::engine::EngineHandler>(
         }
         tokio::select! {
             biased;
-            msg = socket.next() => {
+            msg = std::future::poll_fn(|cx| gate.poll_next(&mut socket, cx)) => {
                 // Handle this message and those already readable, so that their replies
                 // leave in one write (one syscall) instead of one each.
-                let mut next = Some(msg);
+                let mut msg = msg;
                 let mut budget = READ_BATCH;
-                while let Some(msg) = next {
+                loop {
                     if let Some(Ok(WsMessage::Ping(_))) = &msg {
                         // Send the automatic pong tungstenite queued.
                         let _ = socket.flush().await;
@@ -261,7 +265,10 @@ async fn run_loop<H: crate::engine::EngineHandler>(
                     if budget == 0 || conn.is_closed() {
                         break;
                     }
-                    next = socket.next().now_or_never();
+                    match gate.try_next(&mut socket) {
+                        Poll::Ready(m) => msg = m,
+                        Poll::Pending => break,
+                    }
                 }
             }
             _ = woken => {}
@@ -277,6 +284,68 @@ async fn run_loop<H: crate::engine::EngineHandler>(
     };
     engine.finish(&session, reason);
     let _ = with_deadline(socket.send(close_msg(code)), sleep.as_mut(), write_timeout).await;
+}
+
+/// Polls the read half of a WebSocket only when it may have something: when its own waker
+/// fired, or when the last read returned a message (more may be buffered). tungstenite
+/// zero-fills its whole read buffer on every read attempt, so polling it on every wake of
+/// the connection task (each broadcast, each queued frame) would cost a `memset` of the
+/// read buffer per frame sent.
+struct ReadGate {
+    flag: Arc<ReadFlag>,
+    waker: Waker,
+}
+
+struct ReadFlag {
+    /// The read half may make progress.
+    ready: AtomicBool,
+    /// The connection task, woken with the flag set.
+    task: AtomicWaker,
+}
+
+impl Wake for ReadFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.ready.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+impl ReadGate {
+    fn new() -> Self {
+        let flag = Arc::new(ReadFlag {
+            ready: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        });
+        let waker = Waker::from(Arc::clone(&flag));
+        Self { flag, waker }
+    }
+
+    /// The next message, waking the task in `cx` when it may be readable.
+    fn poll_next(
+        &self,
+        socket: &mut WebSocket,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<WsMessage, axum::Error>>> {
+        self.flag.task.register(cx.waker());
+        self.try_next(socket)
+    }
+
+    /// The next message if one is readable now; otherwise the read half is left armed to
+    /// set the flag (and wake the registered task) when it becomes readable.
+    fn try_next(&self, socket: &mut WebSocket) -> Poll<Option<Result<WsMessage, axum::Error>>> {
+        if !self.flag.ready.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        let polled = socket.poll_next_unpin(&mut Context::from_waker(&self.waker));
+        if polled.is_ready() {
+            self.flag.ready.store(true, Ordering::Release);
+        }
+        polled
+    }
 }
 
 /// Await `fut` for at most `limit`, `None` on timeout. The connection's one timer is
