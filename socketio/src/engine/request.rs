@@ -158,7 +158,8 @@ fn compact_headers(headers: &HeaderMap) -> HeaderMap {
         pos = end;
         out.append(name.clone(), value);
     }
-    out
+    // A clone has no spare entries: this map lives as long as the connection.
+    out.clone()
 }
 
 fn is_websocket_request(headers: &HeaderMap) -> bool {

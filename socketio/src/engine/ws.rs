@@ -215,6 +215,8 @@ async fn run_loop<H: crate::engine::EngineHandler>(
     let sleep = sleep_until(lock(&session.hb).deadline());
     tokio::pin!(sleep);
     let gate = ReadGate::new();
+    // tungstenite queued an automatic pong that the next write must flush.
+    let mut flush = false;
     let reason = loop {
         let woken = conn.shared().data_ready.notified();
         let closing = {
@@ -222,7 +224,7 @@ async fn run_loop<H: crate::engine::EngineHandler>(
             std::mem::swap(&mut ob.frames, &mut batch);
             ob.close
         };
-        if !batch.is_empty() {
+        if !batch.is_empty() || std::mem::take(&mut flush) {
             let written = with_deadline(
                 write_all(&mut socket, &mut batch),
                 sleep.as_mut(),
@@ -253,8 +255,7 @@ async fn run_loop<H: crate::engine::EngineHandler>(
                 let mut budget = READ_BATCH;
                 loop {
                     if let Some(Ok(WsMessage::Ping(_))) = &msg {
-                        // Send the automatic pong tungstenite queued.
-                        let _ = socket.flush().await;
+                        flush = true;
                     }
                     if let Incoming::Close(reason, c) = on_message(&engine, &session, msg) {
                         code = c;
