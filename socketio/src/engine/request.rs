@@ -576,6 +576,7 @@ async fn poll_post<H: EngineHandler>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
