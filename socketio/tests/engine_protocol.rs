@@ -279,6 +279,39 @@ async fn e2_websocket_handshake() {
     assert_eq!(conn.request().query("EIO").as_deref(), Some("4"));
 }
 
+#[tokio::test]
+async fn websocket_ping_frame_is_answered_and_batched_messages_keep_their_order() {
+    let b = bed(EngineConfig {
+        ping_interval: Duration::from_secs(10),
+        ..test_config()
+    });
+    let addr = b.serve().await;
+    let mut ws = ws_connect(addr, "EIO=4&transport=websocket").await;
+    ws_text(&mut ws).await;
+    // A WebSocket ping gets its pong at once, with nothing else to write alongside it
+    // (the next heartbeat, which would also flush it, is 10 s away).
+    ws.send(Ws::Ping(Bytes::from_static(b"hi"))).await.unwrap();
+    match ws_next(&mut ws).await {
+        Some(Ws::Pong(p)) => assert_eq!(&p[..], b"hi"),
+        other => panic!("expected a pong, got {other:?}"),
+    }
+    // Messages that arrive together are read in one go; their replies keep the order.
+    for i in 0..100 {
+        ws.feed(Ws::text(format!("4m{i}"))).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    let mut i = 0;
+    while i < 100 {
+        let t = ws_text(&mut ws).await;
+        if t == "2" {
+            ws.send(Ws::text("3")).await.unwrap();
+            continue;
+        }
+        assert_eq!(t, format!("4m{i}"));
+        i += 1;
+    }
+}
+
 async fn assert_error(r: Resp, code: u8, message: &str) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.header("content-type"), Some("application/json"));

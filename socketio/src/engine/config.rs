@@ -87,6 +87,10 @@ pub struct EngineConfig {
     pub max_buffered_frames: usize,
     /// Read buffer size of each WebSocket, in bytes. Default 4096.
     pub ws_read_buffer: usize,
+    /// Outgoing WebSocket bytes gathered before they are written to the socket: the frames
+    /// queued for a connection leave in one write when they fit. The buffer only grows as
+    /// far as a connection's bursts need it. Default 65,536.
+    pub ws_write_buffer: usize,
 }
 
 impl Default for EngineConfig {
@@ -105,6 +109,7 @@ impl Default for EngineConfig {
             compression_threshold: Some(1024),
             max_buffered_frames: 1024,
             ws_read_buffer: 4096,
+            ws_write_buffer: 64 * 1024,
         }
     }
 }

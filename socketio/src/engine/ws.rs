@@ -5,8 +5,16 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
-use futures_util::{SinkExt as _, StreamExt as _};
-use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+use futures_util::future::Either;
+use futures_util::task::AtomicWaker;
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use tokio::time::{Instant, Sleep, sleep_until, timeout_at};
 
 use super::core::{EngineInner, PING, Session};
 use super::heartbeat::Beat;
@@ -17,24 +25,28 @@ use crate::proto::eio::{Packet, decode_text};
 /// WebSocket close code for a message over `maxPayload`.
 const MESSAGE_TOO_BIG: u16 = 1009;
 const NORMAL: u16 = 1000;
+/// Most messages read back to back (those already readable) before the replies they
+/// produced are written: far below the outgoing queue bound, so a burst cannot fill it.
+const READ_BATCH: usize = 32;
 
 /// A WebSocket opened without `sid`: handshake, then the connection loop.
-pub(crate) async fn run_fresh<H: crate::engine::EngineHandler>(
+///
+/// Not an `async fn`: the future returned is the connection loop itself (or the refusal),
+/// with no wrapper state around it, since this future is what every idle connection keeps.
+/// The open packet is the first frame the loop writes, ahead of anything `on_open` queued.
+pub(crate) fn run_fresh<H: crate::engine::EngineHandler>(
     engine: Arc<EngineInner<H>>,
-    mut socket: WebSocket,
+    socket: WebSocket,
     request: RequestInfo,
-) {
+) -> impl Future<Output = ()> + Send + 'static {
     if engine.is_shutting_down() {
-        let _ = socket.send(close_msg(NORMAL)).await;
-        return;
+        return Either::Left(refuse(socket));
     }
     let sid = super::core::new_sid();
-    let open = handshake(&engine, &sid, &[]);
-    if socket.send(WsMessage::Text(open.into())).await.is_err() {
-        return;
-    }
+    let open = Frame::Text(handshake(&engine, &sid, &[]).into());
     let session = engine.open_with_sid(sid, request, Transport::Websocket);
-    run_loop(engine, session, socket).await;
+    session.conn.outbox().frames.push_front(open);
+    Either::Right(run_loop(engine, session, socket))
 }
 
 /// A WebSocket opened with the sid of a polling session: `2probe`/`3probe`, `5`, then the
@@ -202,6 +214,9 @@ async fn run_loop<H: crate::engine::EngineHandler>(
     let mut code = NORMAL;
     let sleep = sleep_until(lock(&session.hb).deadline());
     tokio::pin!(sleep);
+    let gate = ReadGate::new();
+    // tungstenite queued an automatic pong that the next write must flush.
+    let mut flush = false;
     let reason = loop {
         let woken = conn.shared().data_ready.notified();
         let closing = {
@@ -209,10 +224,15 @@ async fn run_loop<H: crate::engine::EngineHandler>(
             std::mem::swap(&mut ob.frames, &mut batch);
             ob.close
         };
-        if !batch.is_empty() {
-            let written = timeout(write_timeout, write_all(&mut socket, &mut batch)).await;
+        if !batch.is_empty() || std::mem::take(&mut flush) {
+            let written = with_deadline(
+                write_all(&mut socket, &mut batch),
+                sleep.as_mut(),
+                write_timeout,
+            )
+            .await;
             batch.clear();
-            if !matches!(written, Ok(Ok(()))) {
+            if !matches!(written, Some(Ok(()))) {
                 break closing.unwrap_or(CloseReason::TransportError);
             }
         }
@@ -228,14 +248,28 @@ async fn run_loop<H: crate::engine::EngineHandler>(
         }
         tokio::select! {
             biased;
-            msg = socket.next() => {
-                if let Some(Ok(WsMessage::Ping(_))) = &msg {
-                    // Send the automatic pong tungstenite queued.
-                    let _ = socket.flush().await;
-                }
-                if let Incoming::Close(reason, c) = on_message(&engine, &session, msg) {
-                    code = c;
-                    conn.close(reason);
+            msg = std::future::poll_fn(|cx| gate.poll_next(&mut socket, cx)) => {
+                // Handle this message and those already readable, so that their replies
+                // leave in one write (one syscall) instead of one each.
+                let mut msg = msg;
+                let mut budget = READ_BATCH;
+                loop {
+                    if let Some(Ok(WsMessage::Ping(_))) = &msg {
+                        flush = true;
+                    }
+                    if let Incoming::Close(reason, c) = on_message(&engine, &session, msg) {
+                        code = c;
+                        conn.close(reason);
+                        break;
+                    }
+                    budget -= 1;
+                    if budget == 0 || conn.is_closed() {
+                        break;
+                    }
+                    match gate.try_next(&mut socket) {
+                        Poll::Ready(m) => msg = m,
+                        Poll::Pending => break,
+                    }
                 }
             }
             _ = woken => {}
@@ -250,5 +284,88 @@ async fn run_loop<H: crate::engine::EngineHandler>(
         }
     };
     engine.finish(&session, reason);
-    let _ = timeout(write_timeout, socket.send(close_msg(code))).await;
+    let _ = with_deadline(socket.send(close_msg(code)), sleep.as_mut(), write_timeout).await;
+}
+
+/// Polls the read half of a WebSocket only when it may have something: when its own waker
+/// fired, or when the last read returned a message (more may be buffered). tungstenite
+/// zero-fills its whole read buffer on every read attempt, so polling it on every wake of
+/// the connection task (each broadcast, each queued frame) would cost a `memset` of the
+/// read buffer per frame sent.
+struct ReadGate {
+    flag: Arc<ReadFlag>,
+    waker: Waker,
+}
+
+struct ReadFlag {
+    /// The read half may make progress.
+    ready: AtomicBool,
+    /// The connection task, woken with the flag set.
+    task: AtomicWaker,
+}
+
+impl Wake for ReadFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.ready.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+impl ReadGate {
+    fn new() -> Self {
+        let flag = Arc::new(ReadFlag {
+            ready: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        });
+        let waker = Waker::from(Arc::clone(&flag));
+        Self { flag, waker }
+    }
+
+    /// The next message, waking the task in `cx` when it may be readable.
+    fn poll_next(
+        &self,
+        socket: &mut WebSocket,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<WsMessage, axum::Error>>> {
+        self.flag.task.register(cx.waker());
+        self.try_next(socket)
+    }
+
+    /// The next message if one is readable now; otherwise the read half is left armed to
+    /// set the flag (and wake the registered task) when it becomes readable.
+    fn try_next(&self, socket: &mut WebSocket) -> Poll<Option<Result<WsMessage, axum::Error>>> {
+        if !self.flag.ready.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        let polled = socket.poll_next_unpin(&mut Context::from_waker(&self.waker));
+        if polled.is_ready() {
+            self.flag.ready.store(true, Ordering::Release);
+        }
+        polled
+    }
+}
+
+/// Await `fut` for at most `limit`, `None` on timeout. The connection's one timer is
+/// borrowed (and re-armed) only when `fut` does not complete on its first poll, so a write
+/// that does not block costs no timer operation, and a connection task carries one timer
+/// instead of one per await.
+async fn with_deadline<F: Future>(
+    fut: F,
+    mut sleep: Pin<&mut Sleep>,
+    limit: Duration,
+) -> Option<F::Output> {
+    tokio::pin!(fut);
+    if let Some(out) = fut.as_mut().now_or_never() {
+        return Some(out);
+    }
+    sleep.as_mut().reset(Instant::now() + limit);
+    tokio::select! {
+        biased;
+        out = &mut fut => Some(out),
+        _ = sleep => None,
+    }
 }

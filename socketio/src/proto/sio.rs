@@ -545,9 +545,11 @@ fn spans_of(json: &str, items: &[&RawValue]) -> Result<SmallVec<[(u32, u32); 4]>
 /// [`MAX_JSON_DEPTH`]) and that every `\u` surrogate escape is part of a valid pair (a Rust
 /// string cannot hold a lone surrogate). `json` has already been parsed successfully.
 fn scan_json(json: &str) -> Result<(), DecodeError> {
+    let bytes = json.as_bytes();
     let mut depth = 0usize;
-    let mut it = json.bytes();
-    while let Some(b) = it.next() {
+    let mut pos = 0usize;
+    while let Some(&b) = bytes.get(pos) {
+        pos += 1;
         match b {
             b'[' | b'{' => {
                 depth += 1;
@@ -556,38 +558,52 @@ fn scan_json(json: &str) -> Result<(), DecodeError> {
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
-            b'"' => scan_string(&mut it)?,
+            b'"' => pos = scan_string(bytes, pos)?,
             _ => {}
         }
     }
     Ok(())
 }
 
-/// Scan the rest of a JSON string (after its opening quote).
-fn scan_string(it: &mut std::str::Bytes<'_>) -> Result<(), DecodeError> {
+/// Scan the rest of a JSON string starting at `pos` (after its opening quote); returns the
+/// position after its closing quote. Runs of plain characters are skipped with `memchr`.
+fn scan_string(bytes: &[u8], mut pos: usize) -> Result<usize, DecodeError> {
     const BAD: DecodeError = DecodeError::BadPayload;
     let mut high_surrogate = false;
     loop {
-        let b = it.next().ok_or(BAD)?;
-        if b == b'\\' && it.next().ok_or(BAD)? == b'u' {
-            let mut cp: u32 = 0;
-            for _ in 0..4 {
-                let d = char::from(it.next().ok_or(BAD)?).to_digit(16).ok_or(BAD)?;
-                cp = cp * 16 + d;
-            }
-            match (high_surrogate, cp) {
-                (false, 0xD800..=0xDBFF) => high_surrogate = true,
-                (true, 0xDC00..=0xDFFF) => high_surrogate = false,
-                (false, 0xDC00..=0xDFFF) | (true, _) => return Err(BAD),
-                (false, _) => {}
-            }
-            continue;
-        }
-        if high_surrogate {
+        let rest = bytes.get(pos..).ok_or(BAD)?;
+        let skip = memchr::memchr2(b'"', b'\\', rest).ok_or(BAD)?;
+        // A high surrogate escape must be followed directly by a low one.
+        if high_surrogate && skip > 0 {
             return Err(BAD);
         }
-        if b == b'"' {
-            return Ok(());
+        pos += skip;
+        if bytes.get(pos) == Some(&b'"') {
+            return if high_surrogate {
+                Err(BAD)
+            } else {
+                Ok(pos + 1)
+            };
+        }
+        // A backslash: look at the escaped character.
+        if bytes.get(pos + 1) != Some(&b'u') {
+            if high_surrogate || pos + 1 >= bytes.len() {
+                return Err(BAD);
+            }
+            pos += 2;
+            continue;
+        }
+        let hex = bytes.get(pos + 2..pos + 6).ok_or(BAD)?;
+        let mut cp: u32 = 0;
+        for &h in hex {
+            cp = cp * 16 + char::from(h).to_digit(16).ok_or(BAD)?;
+        }
+        pos += 6;
+        match (high_surrogate, cp) {
+            (false, 0xD800..=0xDBFF) => high_surrogate = true,
+            (true, 0xDC00..=0xDFFF) => high_surrogate = false,
+            (false, 0xDC00..=0xDFFF) | (true, _) => return Err(BAD),
+            (false, _) => {}
         }
     }
 }

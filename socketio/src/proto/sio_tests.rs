@@ -382,6 +382,18 @@ fn lone_surrogates_are_rejected() {
     assert_eq!(args.get::<String>(1).unwrap(), "é\\u");
 }
 
+#[test]
+fn depth_scan_skips_escaped_quotes_inside_strings() {
+    // An escaped quote does not end the string: the brackets after it are still text.
+    let deep = "[".repeat(MAX_JSON_DEPTH + 10);
+    let ok = format!(r#"2["a","\"{deep}\\","x\\"]"#);
+    let (_, _, args, _) = event(decode_ok(&ok));
+    assert_eq!(args.get::<String>(0).unwrap(), format!("\"{deep}\\"));
+    assert_eq!(args.get::<String>(1).unwrap(), "x\\");
+    // A high surrogate followed by an escaped quote is still lone.
+    assert_eq!(decode_err(r#"2["a","\ud800\""]"#), DecodeError::BadPayload);
+}
+
 // ----- decoding: binary packets (S11, S13 shapes) ---------------------------------------------
 
 #[test]
