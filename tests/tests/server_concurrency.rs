@@ -221,8 +221,6 @@ async fn client_that_never_reads_is_disconnected_and_server_stays_healthy() {
 /// A WebSocket client whose kernel buffers are full blocks the engine's writer; the
 /// `SendBufferFull` close requested by the bounded queue must still take effect at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: engine/ws.rs run_loop awaits a blocked write for ping_interval + ping_timeout \
-            (45 s by default) before seeing the close, then reports TransportError"]
 async fn websocket_client_that_never_reads_is_disconnected() {
     let mut config = ServerConfig::default();
     config.engine.max_buffered_frames = 4;

@@ -217,6 +217,9 @@ async fn run_loop<H: crate::engine::EngineHandler>(
     let gate = ReadGate::new();
     // tungstenite queued an automatic pong that the next write must flush.
     let mut flush = false;
+    // A write that could not complete: the socket is dropped without a close frame, which
+    // could only block the same way.
+    let mut abandoned = false;
     let reason = loop {
         let woken = conn.shared().data_ready.notified();
         let closing = {
@@ -225,14 +228,19 @@ async fn run_loop<H: crate::engine::EngineHandler>(
             ob.close
         };
         if !batch.is_empty() || std::mem::take(&mut flush) {
-            let written = with_deadline(
-                write_all(&mut socket, &mut batch),
-                sleep.as_mut(),
-                write_timeout,
-            )
-            .await;
+            // A client that stops reading blocks the write: a close requested meanwhile
+            // (send buffer full, server close) must not wait for the write timeout.
+            let written = tokio::select! {
+                biased;
+                w = with_deadline(write_all(&mut socket, &mut batch), sleep.as_mut(), write_timeout) => w,
+                r = close_requested(conn), if closing.is_none() => {
+                    abandoned = true;
+                    break r;
+                }
+            };
             batch.clear();
             if !matches!(written, Some(Ok(()))) {
+                abandoned = true;
                 break closing.unwrap_or(CloseReason::TransportError);
             }
         }
@@ -284,7 +292,20 @@ async fn run_loop<H: crate::engine::EngineHandler>(
         }
     };
     engine.finish(&session, reason);
-    let _ = with_deadline(socket.send(close_msg(code)), sleep.as_mut(), write_timeout).await;
+    if !abandoned {
+        let _ = with_deadline(socket.send(close_msg(code)), sleep.as_mut(), write_timeout).await;
+    }
+}
+
+/// Resolves when a close of `conn` is requested.
+async fn close_requested(conn: &crate::engine::EngineConn) -> CloseReason {
+    loop {
+        let woken = conn.shared().data_ready.notified();
+        if let Some(reason) = conn.outbox().close {
+            return reason;
+        }
+        woken.await;
+    }
 }
 
 /// Polls the read half of a WebSocket only when it may have something: when its own waker
