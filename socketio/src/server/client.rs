@@ -133,7 +133,7 @@ impl Client {
             t.abort();
         }
         let handshake = Arc::new(Handshake {
-            request: conn.request().clone(),
+            conn: conn.clone(),
             auth,
             transport: conn.transport(),
             issued: SystemTime::now(),

@@ -103,8 +103,8 @@ impl BroadcastOperator {
         let mut frames: SmallVec<[Frame; 2]> = SmallVec::with_capacity(1 + enc.attachments.len());
         frames.push(Frame::Text(enc.text.clone()));
         frames.extend(enc.attachments.iter().cloned().map(Frame::Binary));
-        for s in self.ns.targets(&self.rooms, &self.skip) {
+        self.ns.for_each_target(&self.rooms, &self.skip, |s| {
             let _ = s.send_frames(&frames);
-        }
+        });
     }
 }

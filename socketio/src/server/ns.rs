@@ -207,23 +207,25 @@ impl NsInner {
         }
     }
 
-    /// Sockets targeted by an emit to `rooms` (all when empty) except `skip`, collected
-    /// first so no lock is held while sending.
-    pub(crate) fn targets(&self, rooms: &[Room], skip: &[Sid]) -> Vec<Socket> {
+    /// Call `f` for every socket targeted by an emit to `rooms` (all when empty) except
+    /// `skip`, once each, while holding the socket map's read lock: `f` must not block nor
+    /// join, leave or disconnect sockets of this namespace (sending is fine: closing a
+    /// connection never runs its handlers inline).
+    pub(crate) fn for_each_target(&self, rooms: &[Room], skip: &[Sid], mut f: impl FnMut(&Socket)) {
         let sockets = read(&self.sockets);
         let skip_it = |sid: &str| skip.iter().any(|s| &**s == sid);
         if rooms.is_empty() {
-            return sockets
-                .iter()
-                .filter(|(sid, _)| !skip_it(sid))
-                .map(|(_, s)| s.clone())
-                .collect();
+            for (sid, s) in sockets.iter() {
+                if !skip_it(sid) {
+                    f(s);
+                }
+            }
+            return;
         }
         let room_map = read(&self.rooms);
-        let mut out = Vec::new();
         let mut seen: Option<HashSet<Sid>> = (rooms.len() > 1).then(HashSet::new);
         for room in rooms {
-            let mut push = |sid: &Sid| {
+            let mut visit = |sid: &Sid| {
                 if skip_it(sid) {
                     return;
                 }
@@ -233,19 +235,26 @@ impl NsInner {
                     }
                 }
                 if let Some(s) = sockets.get(sid) {
-                    out.push(s.clone());
+                    f(s);
                 }
             };
             match room_map.get(room) {
-                Some(members) => members.iter().for_each(&mut push),
+                Some(members) => members.iter().for_each(&mut visit),
                 // Every sid is also a room of its own.
                 None => {
                     if let Some((sid, _)) = sockets.get_key_value(&**room) {
-                        push(sid);
+                        visit(sid);
                     }
                 }
             }
         }
+    }
+
+    /// The sockets [`NsInner::for_each_target`] visits, collected (for callers that lock or
+    /// await per socket).
+    pub(crate) fn targets(&self, rooms: &[Room], skip: &[Sid]) -> Vec<Socket> {
+        let mut out = Vec::new();
+        self.for_each_target(rooms, skip, |s| out.push(s.clone()));
         out
     }
 }

@@ -8,13 +8,14 @@ use std::time::SystemTime;
 
 use serde::{Serialize, Serializer};
 
-use crate::engine::{CloseReason, RequestInfo, Transport};
+use crate::engine::{CloseReason, EngineConn, Transport};
 
 /// What the server knows of a client when it connects to a namespace: the HTTP request that
 /// opened the connection (python-socketio's `environ`) and the CONNECT auth payload.
 #[derive(Debug, Clone)]
 pub struct Handshake {
-    pub(crate) request: RequestInfo,
+    /// The connection, which keeps the request it was opened with (not copied per namespace).
+    pub(crate) conn: EngineConn,
     pub(crate) auth: Option<String>,
     pub(crate) transport: Transport,
     pub(crate) issued: SystemTime,
@@ -23,23 +24,23 @@ pub struct Handshake {
 impl Handshake {
     /// Request headers.
     pub fn headers(&self) -> &http::HeaderMap {
-        &self.request.headers
+        &self.conn.request().headers
     }
 
     /// Request URI (path and query string).
     pub fn uri(&self) -> &http::Uri {
-        &self.request.uri
+        &self.conn.request().uri
     }
 
     /// One query parameter, percent-decoded.
     pub fn query(&self, name: &str) -> Option<String> {
-        self.request.query(name)
+        self.conn.request().query(name)
     }
 
     /// Peer address, when the server runs with connect info
     /// (`into_make_service_with_connect_info::<SocketAddr>()`).
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.request.remote_addr
+        self.conn.request().remote_addr
     }
 
     /// Transport in use when the namespace was joined.
