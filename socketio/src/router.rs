@@ -177,7 +177,7 @@ impl StaticFiles {
 
     /// The file for a URL path, if an entry matches and the path is safe.
     fn resolve(&self, url_path: &str) -> Option<PathBuf> {
-        let decoded = percent_decode_path(url_path)?;
+        let decoded = crate::proto::percent::decode(url_path)?;
         if let Some(Entry::File { path, .. }) = self
             .entries
             .iter()
@@ -235,7 +235,7 @@ impl StaticFiles {
     }
 
     fn matches(&self, url_path: &str) -> bool {
-        let decoded = percent_decode_path(url_path).unwrap_or_default();
+        let decoded = crate::proto::percent::decode(url_path).unwrap_or_default();
         self.entries.iter().any(|e| match e {
             Entry::File { url, .. } => *url == decoded,
             Entry::Dir { prefix, .. } => decoded
@@ -257,25 +257,6 @@ async fn serve_file(file: PathBuf) -> Option<Response> {
         }
         _ => Some(not_found()),
     }
-}
-
-fn percent_decode_path(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The content type for a file name, from its extension.

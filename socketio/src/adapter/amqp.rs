@@ -63,24 +63,8 @@ pub struct AmqpUrl {
 }
 
 fn percent_decode(s: &str) -> Result<String, BrokerError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| BrokerError::InvalidUrl(format!("bad percent escape in `{s}`")))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| BrokerError::InvalidUrl(format!("`{s}` is not UTF-8")))
+    crate::proto::percent::decode(s)
+        .ok_or_else(|| BrokerError::InvalidUrl(format!("bad percent escape or not UTF-8 in `{s}`")))
 }
 
 impl AmqpUrl {

@@ -7,5 +7,6 @@
 
 pub mod binary;
 pub mod eio;
+pub mod percent;
 pub mod sio;
 pub mod value;
