@@ -71,6 +71,7 @@ pub trait FromEventParam<M>: Sized {
     fn from_event(ctx: &mut EventContext) -> Result<Self, ParamError>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned> FromEventParam<ViaPayload> for T {
     fn from_event(ctx: &mut EventContext) -> Result<Self, ParamError> {
         let index = ctx.next_arg;
@@ -469,6 +470,7 @@ impl std::fmt::Display for ConnectParamError {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned> FromConnectParam<ViaPayload> for T {
     fn from_connect(ctx: &ConnectContext) -> Result<Self, ConnectParamError> {
         serde_json::from_str(ctx.handshake.auth_json()).map_err(ConnectParamError::Auth)
