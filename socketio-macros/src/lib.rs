@@ -23,7 +23,7 @@ use proc_macro::TokenStream;
 /// python-socketio class-based namespace), so handler methods take `&self`. Methods marked
 /// with `#[on(..)]` become handlers; other methods are left alone.
 ///
-/// ```ignore
+/// ```
 /// use socketio::{namespace, Socket};
 ///
 /// #[derive(Default)]
@@ -77,7 +77,7 @@ pub fn on(_args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Implements `socketio::Event`, so a bare `#[on]` method taking this type handles that event.
 ///
-/// ```ignore
+/// ```
 /// #[derive(serde::Deserialize, socketio::Event)]
 /// #[event("chat message")]
 /// struct ChatMessage {
