@@ -4,9 +4,8 @@
 use std::cell::Cell;
 use std::sync::{Arc, RwLock};
 
-use super::SocketIo;
 use super::handler::{self, ConnectHandler, DisconnectHandler, EventHandler};
-use super::ns::{Handlers, Location, write};
+use super::state::{Handlers, Location, write};
 
 /// A class-based namespace: implemented by `#[namespace("/path")]` on an `impl` block.
 /// The instance is shared by every client of the namespace (python-socketio's singleton).
@@ -72,7 +71,7 @@ impl ClassRegistrar {
     }
 }
 
-/// Why [`SocketIoBuilder::build`](super::SocketIoBuilder::build) failed.
+/// Why [`SocketIoBuilder::build`](crate::SocketIoBuilder::build) failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildError {
     /// Two class-based namespaces claim the same path.
@@ -188,7 +187,12 @@ fn auto_registered() -> Vec<PendingClass> {
     }
 }
 
-pub(crate) fn register_all(io: &SocketIo, explicit: Vec<PendingClass>) -> Result<(), BuildError> {
+/// Register `explicit` and the automatically registered classes; `handlers_of(path)` gives
+/// the handler table of the namespace at `path` (created if needed).
+pub(crate) fn register_all(
+    handlers_of: impl Fn(&str) -> Arc<RwLock<Handlers>>,
+    explicit: Vec<PendingClass>,
+) -> Result<(), BuildError> {
     let mut all: Vec<PendingClass> = explicit;
     for auto in auto_registered() {
         // An explicit registration of the same type replaces its automatic one.
@@ -215,9 +219,8 @@ pub(crate) fn register_all(io: &SocketIo, explicit: Vec<PendingClass>) -> Result
         }
     }
     for c in all {
-        let ns = io.of(c.path);
         let registrar = ClassRegistrar {
-            handlers: ns.0.handlers.clone(),
+            handlers: handlers_of(c.path),
             at: Cell::new(None),
             errors: Default::default(),
         };

@@ -7,17 +7,10 @@ use std::time::SystemTime;
 
 use smallvec::SmallVec;
 
-use super::handler::{ConnectContext, EventContext};
-use super::io::IoInner;
-use super::socket::Socket;
-use super::{ConnectError, DisconnectReason, Handshake};
+use super::state::{Client, ConnectContext, EventContext, Socket, read};
+use super::types::{ConnectError, DisconnectReason, Handshake};
 use crate::engine::{CloseReason, EngineConn, EngineHandler, Frame, Message};
 use crate::proto::sio::{self, Args, Decoder, Packet, PacketKind};
-
-/// The Socket.IO layer as an Engine.IO handler.
-pub(crate) struct Client {
-    pub(crate) io: Arc<IoInner>,
-}
 
 /// Per-connection state, owned by the engine.
 pub(crate) struct ClientState {
@@ -116,9 +109,7 @@ impl Client {
             return;
         }
         let Some(ns) = self.io.ns_for_connect(&nsp) else {
-            if crate::server::ns::read(&self.io.namespaces).is_empty()
-                && !WARNED_EMPTY.swap(true, Ordering::Relaxed)
-            {
+            if read(&self.io.namespaces).is_empty() && !WARNED_EMPTY.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
                     "a client asked for namespace `{nsp}` but the server has no namespaces: \
                      add a `#[namespace(\"/path\")]` impl block (its module must be linked into \

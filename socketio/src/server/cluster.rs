@@ -2,34 +2,17 @@
 //! [`Manager`](crate::adapter::Manager), applying what other servers published, and the table
 //! of acks awaited from clients connected to other servers.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::oneshot;
 
-use super::EmitError;
 use super::emit::BroadcastOperator;
-use super::io::IoInner;
-use super::ns::{NsInner, read};
-use super::socket::{AckFuture, OnDrop, Room, Socket, lock};
+use super::socket::{AckFuture, EmitError, OnDrop};
+use super::state::{IoInner, NsInner, Pending, Room, Socket, SocketIo, lock, read};
 use crate::adapter::RemoteSink;
-use crate::adapter::manager::{one_or_many, packed};
+use crate::adapter::manager::packed;
 use crate::adapter::pubsub::{CallbackRef, Envelope, Message, OneOrMany};
 use crate::proto::sio::{self, Args};
-
-/// Acks awaited from clients on other servers, keyed by the id published in the `callback`
-/// field of the emit.
-#[derive(Default)]
-pub(crate) struct RemoteAcks {
-    next: u64,
-    pending: HashMap<u64, Pending>,
-}
-
-struct Pending {
-    sid: String,
-    namespace: Arc<str>,
-    tx: oneshot::Sender<Args>,
-}
 
 /// What the server gives its manager: applies remote operations while the server lives.
 pub(crate) struct ClusterSink(pub(crate) Weak<IoInner>);
@@ -40,34 +23,6 @@ impl RemoteSink for ClusterSink {
             apply(&io, env);
         }
     }
-}
-
-impl IoInner {
-    /// Publish `message` under this server's host id, when a manager is configured.
-    pub(crate) fn publish(&self, message: Message) {
-        if let Some(m) = self.manager.get() {
-            m.publish(Envelope {
-                host_id: m.host_id().to_owned(),
-                message,
-            });
-        }
-    }
-
-    pub(crate) fn has_manager(&self) -> bool {
-        self.manager.get().is_some()
-    }
-}
-
-/// Publish an emit (called after the local delivery).
-pub(crate) fn publish_emit(op: &BroadcastOperator, event: &str, args: &Args) {
-    op.ns.io_inner().publish(Message::Emit {
-        event: event.to_owned(),
-        args: packed(args),
-        namespace: op.ns.path.to_string(),
-        room: one_or_many(&op.rooms),
-        skip_sid: one_or_many(&op.skip),
-        callback: None,
-    });
 }
 
 /// Emit `event` to socket `sid` of `ns` on another server and await its ack there: the emit
@@ -124,9 +79,9 @@ pub(crate) fn emit_with_remote_ack(
     Ok(fut)
 }
 
-impl super::SocketIo {
+impl SocketIo {
     /// Number of acks this server awaits from clients connected to other servers of the
-    /// cluster ([`Namespace::emit_with_ack_to`](super::Namespace::emit_with_ack_to)).
+    /// cluster ([`Namespace::emit_with_ack_to`](crate::Namespace::emit_with_ack_to)).
     pub fn remote_acks_pending(&self) -> usize {
         lock(&self.inner.remote_acks).pending.len()
     }

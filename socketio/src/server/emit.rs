@@ -5,9 +5,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use smallvec::SmallVec;
 
-use super::EmitError;
-use super::ns::NsInner;
-use super::socket::{Room, Sid};
+use super::socket::EmitError;
+use super::state::{NsInner, Room, Sid, Socket};
+use crate::adapter::manager::{one_or_many, packed};
+use crate::adapter::pubsub::Message;
 use crate::engine::Frame;
 use crate::proto::sio::{self, Args};
 
@@ -75,7 +76,7 @@ impl BroadcastOperator {
         self
     }
 
-    /// Emit `event` with `data` (argument rule as [`Socket::emit`](super::Socket::emit)) to
+    /// Emit `event` with `data` (argument rule as [`Socket::emit`](crate::Socket::emit)) to
     /// the local recipients, then, when the server has a cluster manager and the operator is
     /// not [`local`](Self::local), publish it to the other servers.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
@@ -87,7 +88,7 @@ impl BroadcastOperator {
             if io.has_manager() {
                 let args =
                     Args::from_serialize(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
-                super::cluster::publish_emit(self, event, &args);
+                publish_emit(self, event, &args);
             }
         }
         Ok(())
@@ -106,5 +107,31 @@ impl BroadcastOperator {
         self.ns.for_each_target(&self.rooms, &self.skip, |s| {
             let _ = s.send_frames(&frames);
         });
+    }
+}
+
+/// Publish an emit (called after the local delivery).
+fn publish_emit(op: &BroadcastOperator, event: &str, args: &Args) {
+    op.ns.io_inner().publish(Message::Emit {
+        event: event.to_owned(),
+        args: packed(args),
+        namespace: op.ns.path.to_string(),
+        room: one_or_many(&op.rooms),
+        skip_sid: one_or_many(&op.skip),
+        callback: None,
+    });
+}
+
+impl Socket {
+    /// Emit to a room of this namespace, except this socket (Node's `socket.to(room)`).
+    pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone())
+            .to(room)
+            .skip_sid(self.id())
+    }
+
+    /// Emit to every socket of this namespace except this one (Node's `socket.broadcast`).
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).skip_sid(self.id())
     }
 }

@@ -8,18 +8,16 @@
 //! whole families of types without overlapping.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::socket::Socket;
-use super::{AckSender, DisconnectReason, EventName, Handshake, Rest, SocketIo, State};
+pub(crate) use super::state::{BoxFuture, ErasedConnect, ErasedDisconnect, ErasedEvent};
+pub use super::state::{ConnectContext, DisconnectContext, EventContext};
+use super::state::{Socket, SocketIo};
+use super::types::{ConnectError, DisconnectReason, EventName, Handshake, Rest, State};
 use crate::proto::sio::{Args, EncodeError, Encoded};
-
-/// A boxed, sendable future: what erased handlers return.
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Marker: a context parameter.
 #[doc(hidden)]
@@ -48,16 +46,6 @@ impl std::fmt::Display for ParamError {
             Self::MissingState(t) => write!(f, "no state of type `{t}` was registered"),
         }
     }
-}
-
-/// What an event handler's parameters are extracted from.
-pub struct EventContext {
-    pub(crate) socket: Socket,
-    pub(crate) name: Arc<str>,
-    pub(crate) args: Args,
-    pub(crate) ack_id: Option<u64>,
-    pub(crate) next_arg: usize,
-    pub(crate) ack_taken: bool,
 }
 
 /// A type that can be a parameter of an event handler.
@@ -150,7 +138,7 @@ impl FromEventParam<ViaContext> for Args {
 ///
 /// `()` acknowledges with no arguments, a tuple with several, anything else with one. A
 /// `Result` acknowledges with its `Ok` value, or with one argument `{"error": e}` for `Err(e)`
-/// (see [`AckError`](super::AckError) for an error type that works with `?`).
+/// (see [`AckError`](crate::AckError) for an error type that works with `?`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be an acknowledgement",
     label = "does not implement `serde::Serialize`",
@@ -337,8 +325,8 @@ where
 pub(crate) fn run_connect<Fut, R>(
     ctx: ConnectContext,
     call: impl FnOnce(&ConnectContext) -> Result<Fut, ConnectParamError>,
-    ret: fn(R) -> Result<(), super::ConnectError>,
-) -> BoxFuture<Result<(), super::ConnectError>>
+    ret: fn(R) -> Result<(), ConnectError>,
+) -> BoxFuture<Result<(), ConnectError>>
 where
     Fut: Future<Output = R> + Send + 'static,
     R: Send + 'static,
@@ -347,7 +335,7 @@ where
         Ok(fut) => Box::pin(async move { ret(fut.await) }),
         Err(e) => {
             tracing::warn!(nsp = %ctx.socket.ns(), "connect handler not called: {e}");
-            let err = super::ConnectError::new(e.to_string());
+            let err = ConnectError::new(e.to_string());
             Box::pin(async move { Err(err) })
         }
     }
@@ -380,9 +368,6 @@ pub trait EventHandler<M>: Send + Sync + 'static {
     #[doc(hidden)]
     fn call(&self, ctx: EventContext) -> Option<BoxFuture<()>>;
 }
-
-/// Type-erased event handler stored in namespace tables.
-pub(crate) type ErasedEvent = Arc<dyn Fn(EventContext) -> Option<BoxFuture<()>> + Send + Sync>;
 
 pub(crate) fn erase_event<H: EventHandler<M>, M>(h: H) -> ErasedEvent {
     Arc::new(move |ctx| h.call(ctx))
@@ -432,12 +417,6 @@ all_arities!(impl_event_handler);
 
 // ---------------------------------------------------------------------------------------------
 // Connect
-
-/// What a connect handler's parameters are extracted from.
-pub struct ConnectContext {
-    pub(crate) socket: Socket,
-    pub(crate) handshake: Arc<Handshake>,
-}
 
 /// A type that can be a parameter of a connect handler: context (`Socket`, `SocketIo`,
 /// `State<T>`, `Handshake`) or the auth payload, deserialized (`{}` when the client sent none).
@@ -520,27 +499,27 @@ impl<T: Send + Sync + 'static> FromConnectParam<ViaContext> for State<T> {
 )]
 pub trait IntoConnectResult: Send + 'static {
     #[doc(hidden)]
-    fn into_connect_result(self) -> Result<(), super::ConnectError>;
+    fn into_connect_result(self) -> Result<(), ConnectError>;
 }
 
 impl IntoConnectResult for () {
-    fn into_connect_result(self) -> Result<(), super::ConnectError> {
+    fn into_connect_result(self) -> Result<(), ConnectError> {
         Ok(())
     }
 }
 
 impl IntoConnectResult for bool {
-    fn into_connect_result(self) -> Result<(), super::ConnectError> {
+    fn into_connect_result(self) -> Result<(), ConnectError> {
         if self {
             Ok(())
         } else {
-            Err(super::ConnectError::default())
+            Err(ConnectError::default())
         }
     }
 }
 
-impl<T: IntoConnectResult> IntoConnectResult for Result<T, super::ConnectError> {
-    fn into_connect_result(self) -> Result<(), super::ConnectError> {
+impl<T: IntoConnectResult> IntoConnectResult for Result<T, ConnectError> {
+    fn into_connect_result(self) -> Result<(), ConnectError> {
         self.and_then(T::into_connect_result)
     }
 }
@@ -553,11 +532,8 @@ impl<T: IntoConnectResult> IntoConnectResult for Result<T, super::ConnectError> 
 )]
 pub trait ConnectHandler<M>: Send + Sync + 'static {
     #[doc(hidden)]
-    fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), super::ConnectError>>;
+    fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), ConnectError>>;
 }
-
-pub(crate) type ErasedConnect =
-    Arc<dyn Fn(ConnectContext) -> BoxFuture<Result<(), super::ConnectError>> + Send + Sync>;
 
 pub(crate) fn erase_connect<H: ConnectHandler<M>, M>(h: H) -> ErasedConnect {
     Arc::new(move |ctx| h.call(ctx))
@@ -573,7 +549,7 @@ macro_rules! impl_connect_handler {
             R: IntoConnectResult,
             $($ty: FromConnectParam<$m> + Send + 'static,)*
         {
-            fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), super::ConnectError>> {
+            fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), ConnectError>> {
                 run_connect(
                     ctx,
                     |ctx| {
@@ -591,12 +567,6 @@ all_arities!(impl_connect_handler);
 
 // ---------------------------------------------------------------------------------------------
 // Disconnect
-
-/// What a disconnect handler's parameters are extracted from.
-pub struct DisconnectContext {
-    pub(crate) socket: Socket,
-    pub(crate) reason: DisconnectReason,
-}
 
 /// A type that can be a parameter of a disconnect handler: `Socket`, `SocketIo`, `State<T>`,
 /// `DisconnectReason`.
@@ -644,8 +614,6 @@ pub trait DisconnectHandler<M>: Send + Sync + 'static {
     fn call(&self, ctx: DisconnectContext) -> BoxFuture<()>;
 }
 
-pub(crate) type ErasedDisconnect = Arc<dyn Fn(DisconnectContext) -> BoxFuture<()> + Send + Sync>;
-
 pub(crate) fn erase_disconnect<H: DisconnectHandler<M>, M>(h: H) -> ErasedDisconnect {
     Arc::new(move |ctx| h.call(ctx))
 }
@@ -670,3 +638,41 @@ macro_rules! impl_disconnect_handler {
 }
 
 all_arities!(impl_disconnect_handler);
+
+/// Acknowledges the event being handled explicitly (instead of through the return value).
+#[derive(Debug)]
+pub struct AckSender {
+    socket: Socket,
+    id: Option<u64>,
+}
+
+impl AckSender {
+    pub(crate) fn new(socket: Socket, id: Option<u64>) -> Self {
+        Self { socket, id }
+    }
+
+    /// True when the client asked for an acknowledgement.
+    pub fn requested(&self) -> bool {
+        self.id.is_some()
+    }
+
+    /// Send the acknowledgement (argument rule as [`Socket::emit`]). Does nothing when the
+    /// client did not ask for one.
+    pub fn send<T: Serialize + ?Sized>(self, data: &T) {
+        if let Some(id) = self.id {
+            self.socket.send_ack(id, data);
+        }
+    }
+}
+
+impl Socket {
+    /// Send the acknowledgement `id` with a handler's return value.
+    pub(crate) fn send_ack<T: Serialize + ?Sized>(&self, id: u64, value: &T) {
+        match crate::proto::sio::encode_ack(self.ns(), id, &AckValue(value)) {
+            Ok(enc) => {
+                let _ = self.send_encoded(&enc);
+            }
+            Err(e) => tracing::warn!(sid = %self.id(), "cannot serialize the acknowledgement: {e}"),
+        }
+    }
+}

@@ -1,190 +1,23 @@
 //! The server handle ([`SocketIo`]), its builder and configuration.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::client::Client;
+use super::class::{self, BuildError, NamespaceClass, PendingClass};
+use super::cluster::ClusterSink;
 use super::emit::BroadcastOperator;
-use super::handler::BoxFuture;
-use super::ns::{Handlers, Namespace, NsInner, read, write};
+use super::ns::Namespace;
+use super::socket::EmitError;
+use super::state::{
+    Client, Handlers, IoInner, NsInner, ServerConfig, Socket, SocketIo, lock, read, write,
+};
 use super::types::StateMap;
-use super::{EmitError, Socket, State};
 use crate::engine::{Engine, EngineConfig};
 use crate::router::RouterOptions;
-
-/// Socket.IO-level settings. Engine.IO settings live in [`EngineConfig`].
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// Engine.IO settings (heartbeat, payload limit, transports, CORS, ...).
-    pub engine: EngineConfig,
-    /// Path of the Socket.IO endpoint. Default `/socket.io/`.
-    pub path: String,
-    /// Close a connection that joins no namespace within this time. Default 45 s (Node).
-    pub connect_timeout: Duration,
-    /// Most binary attachments in one packet. Default 10 (Node's `maxAttachments`).
-    pub max_attachments: usize,
-    /// Most server-to-client acknowledgements awaited at once per socket, and (separately)
-    /// from clients connected to other servers of the cluster. Default 1024.
-    pub max_pending_acks: usize,
-    /// Most events waiting for a slow handler of one socket before its connection is closed.
-    /// Default 1024.
-    pub max_queued_events: usize,
-    /// Send CONNECT before running the connect handler, and DISCONNECT if it then rejects
-    /// (python-socketio's `always_connect`). Default false.
-    pub always_connect: bool,
-    /// Accept connections to any namespace, even without handlers (python's
-    /// `namespaces='*'`). Default false.
-    pub accept_any_namespace: bool,
-    /// Run the event handlers of one client concurrently instead of one after another
-    /// (python-socketio's `async_handlers=True`). Default false: in order.
-    pub concurrent_handlers: bool,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            engine: EngineConfig::default(),
-            path: "/socket.io/".into(),
-            connect_timeout: Duration::from_secs(45),
-            max_attachments: 10,
-            max_pending_acks: 1024,
-            max_queued_events: 1024,
-            always_connect: false,
-            accept_any_namespace: false,
-            concurrent_handlers: false,
-        }
-    }
-}
-
-pub(crate) struct IoInner {
-    pub(crate) config: ServerConfig,
-    pub(crate) namespaces: RwLock<HashMap<Arc<str>, Arc<NsInner>>>,
-    /// Handlers of the catch-all namespace `*`, shared by namespaces created on demand.
-    pub(crate) any_ns: RwLock<Option<Arc<RwLock<Handlers>>>>,
-    pub(crate) state: StateMap,
-    pub(crate) tasks: TaskTracker,
-    pub(crate) engine: Mutex<Option<Engine<Client>>>,
-    pub(crate) manager: OnceLock<Arc<dyn crate::adapter::Manager>>,
-    /// Acks awaited from clients connected to other servers of the cluster.
-    pub(crate) remote_acks: Mutex<super::cluster::RemoteAcks>,
-}
-
-/// Counts handler tasks in flight so shutdown can wait for them.
-#[derive(Default)]
-pub(crate) struct TaskTracker {
-    count: AtomicUsize,
-    idle: tokio::sync::Notify,
-}
-
-impl TaskTracker {
-    pub(crate) async fn wait_idle(&self) {
-        loop {
-            let notified = self.idle.notified();
-            if self.count.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
-struct TaskGuard(Arc<IoInner>);
-
-impl Drop for TaskGuard {
-    fn drop(&mut self) {
-        if self.0.tasks.count.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.tasks.idle.notify_waiters();
-        }
-    }
-}
-
-impl IoInner {
-    fn new(config: ServerConfig, state: StateMap) -> Arc<Self> {
-        Arc::new(Self {
-            config,
-            namespaces: RwLock::new(HashMap::new()),
-            any_ns: RwLock::new(None),
-            state,
-            tasks: TaskTracker::default(),
-            engine: Mutex::new(None),
-            manager: OnceLock::new(),
-            remote_acks: Mutex::new(super::cluster::RemoteAcks::default()),
-        })
-    }
-
-    /// A stand-in for a server that no longer exists (never reached in practice).
-    pub(crate) fn detached() -> Arc<Self> {
-        Self::new(ServerConfig::default(), StateMap::new())
-    }
-
-    pub(crate) fn spawn_tracked(self: &Arc<Self>, fut: BoxFuture<()>) {
-        self.tasks.count.fetch_add(1, Ordering::AcqRel);
-        let guard = TaskGuard(self.clone());
-        tokio::spawn(async move {
-            fut.await;
-            drop(guard);
-        });
-    }
-
-    pub(crate) fn ns_or_create(self: &Arc<Self>, path: &str) -> Arc<NsInner> {
-        if let Some(ns) = read(&self.namespaces).get(path) {
-            return ns.clone();
-        }
-        let mut map = write(&self.namespaces);
-        map.entry(Arc::from(path))
-            .or_insert_with(|| {
-                NsInner::new(
-                    Arc::from(path),
-                    Arc::downgrade(self),
-                    Arc::new(RwLock::new(Handlers::default())),
-                )
-            })
-            .clone()
-    }
-
-    /// The namespace a client may connect to: registered, or created on demand for the `*`
-    /// catch-all namespace or with `accept_any_namespace`.
-    pub(crate) fn ns_for_connect(self: &Arc<Self>, path: &str) -> Option<Arc<NsInner>> {
-        if let Some(ns) = read(&self.namespaces).get(path) {
-            return Some(ns.clone());
-        }
-        let handlers = read(&self.any_ns).clone();
-        let handlers = match handlers {
-            Some(h) => h,
-            None if self.config.accept_any_namespace || path == "/" => {
-                Arc::new(RwLock::new(Handlers::default()))
-            }
-            None => return None,
-        };
-        let mut map = write(&self.namespaces);
-        Some(
-            map.entry(Arc::from(path))
-                .or_insert_with(|| NsInner::new(Arc::from(path), Arc::downgrade(self), handlers))
-                .clone(),
-        )
-    }
-}
-
-/// The Socket.IO server. Cheap to clone; every clone is the same server. Reach it from
-/// handlers (a `SocketIo` parameter), from axum routes (keep a clone in your router state) and
-/// from background tasks.
-#[derive(Clone)]
-pub struct SocketIo {
-    pub(crate) inner: Arc<IoInner>,
-}
-
-impl std::fmt::Debug for SocketIo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SocketIo")
-            .field("path", &self.inner.config.path)
-            .finish()
-    }
-}
 
 impl SocketIo {
     /// Start configuring a server.
@@ -233,12 +66,6 @@ impl SocketIo {
             .get_socket(sid)
     }
 
-    /// Shared state of type `T` registered with [`SocketIoBuilder::state`].
-    pub fn state<T: Send + Sync + 'static>(&self) -> Option<State<T>> {
-        let any = self.inner.state.get(&TypeId::of::<T>())?.clone();
-        any.downcast::<T>().ok().map(State)
-    }
-
     /// Number of handler tasks in flight (handlers that did not complete on their first poll).
     pub fn handlers_in_flight(&self) -> usize {
         self.inner.tasks.count.load(Ordering::Acquire)
@@ -246,7 +73,7 @@ impl SocketIo {
 
     /// The Engine.IO engine carrying this server (created on first use).
     pub(crate) fn engine(&self) -> Engine<Client> {
-        let mut slot = super::socket::lock(&self.inner.engine);
+        let mut slot = lock(&self.inner.engine);
         slot.get_or_insert_with(|| {
             Engine::new(
                 self.inner.config.engine.clone(),
@@ -295,7 +122,7 @@ impl SocketIo {
     /// flight (disconnect handlers included), then return.
     pub async fn shutdown(&self) {
         // Taking the engine out also breaks the server <-> engine reference cycle.
-        let engine = super::socket::lock(&self.inner.engine).take();
+        let engine = lock(&self.inner.engine).take();
         if let Some(engine) = engine {
             engine.shutdown().await;
         }
@@ -318,7 +145,7 @@ pub(crate) fn normalize_ns(path: &str) -> String {
 pub struct SocketIoBuilder {
     config: ServerConfig,
     state: StateMap,
-    classes: Vec<super::class::PendingClass>,
+    classes: Vec<PendingClass>,
     manager: Option<Arc<dyn crate::adapter::Manager>>,
 }
 
@@ -390,9 +217,8 @@ impl SocketIoBuilder {
 
     /// Register a class-based namespace instance (`#[namespace]` impl block) explicitly.
     #[track_caller]
-    pub fn namespace<T: super::NamespaceClass>(mut self, instance: T) -> Self {
-        self.classes
-            .push(super::class::PendingClass::explicit(instance));
+    pub fn namespace<T: NamespaceClass>(mut self, instance: T) -> Self {
+        self.classes.push(PendingClass::explicit(instance));
         self
     }
 
@@ -414,16 +240,14 @@ impl SocketIoBuilder {
     }
 
     /// Build the server. Fails when two class-based namespaces claim one path.
-    pub fn build(self) -> Result<SocketIo, super::BuildError> {
+    pub fn build(self) -> Result<SocketIo, BuildError> {
         let inner = IoInner::new(self.config, self.state);
         if let Some(manager) = self.manager {
             let _ = inner.manager.set(manager.clone());
-            manager.start(Arc::new(super::cluster::ClusterSink(Arc::downgrade(
-                &inner,
-            ))));
+            manager.start(Arc::new(ClusterSink(Arc::downgrade(&inner))));
         }
         let io = SocketIo { inner };
-        super::class::register_all(&io, self.classes)?;
+        class::register_all(|path| io.of(path).0.handlers.clone(), self.classes)?;
         Ok(io)
     }
 }

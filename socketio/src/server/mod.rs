@@ -17,17 +17,19 @@ pub(crate) mod handler;
 pub(crate) mod io;
 pub(crate) mod ns;
 pub(crate) mod socket;
+pub(crate) mod state;
 pub(crate) mod types;
 
 pub use class::{BuildError, ClassRegistrar, NamespaceClass, Registration};
 pub use emit::BroadcastOperator;
 pub use handler::{
-    ConnectHandler, DisconnectHandler, EventHandler, FromConnectParam, FromDisconnectParam,
-    FromEventParam, IntoAck, IntoConnectResult,
+    AckSender, ConnectHandler, DisconnectHandler, EventHandler, FromConnectParam,
+    FromDisconnectParam, FromEventParam, IntoAck, IntoConnectResult,
 };
-pub use io::{ServerConfig, SocketIo, SocketIoBuilder};
+pub use io::SocketIoBuilder;
 pub use ns::Namespace;
-pub use socket::{AckFuture, AckResponse, AckSender, CallError, EmitError, Socket};
+pub use socket::{AckFuture, AckResponse, CallError, EmitError};
+pub use state::{ServerConfig, Socket, SocketIo};
 pub use types::{
     AckError, ConnectError, DisconnectReason, Event, EventName, Handshake, Rest, State,
 };

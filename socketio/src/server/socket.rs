@@ -1,11 +1,10 @@
 //! A client's membership in one namespace: identity, emits, acks in both directions, rooms,
 //! session, and the in-order execution of its event handlers.
 
-use std::any::Any;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -14,21 +13,13 @@ use serde::de::DeserializeOwned;
 use smallvec::SmallVec;
 use tokio::sync::oneshot;
 
-use super::handler::{AckValue, BoxFuture};
-use super::ns::NsInner;
-use super::{BroadcastOperator, DisconnectReason, Handshake, SocketIo};
+use super::state::{
+    AckTable, BoxFuture, CLOSED, CONNECTED, CONNECTING, DisconnectContext, Exec, NsInner, Sid,
+    Socket, SocketInner, SocketIo, lock,
+};
+use super::types::{DisconnectReason, Handshake};
 use crate::engine::{EngineConn, Frame, Transport};
 use crate::proto::sio::{self, Args, Encoded};
-
-/// A socket id: random, unique per namespace connection (distinct from the Engine.IO sid).
-pub type Sid = Arc<str>;
-
-/// Room names.
-pub type Room = Arc<str>;
-
-const CONNECTING: u8 = 0;
-const CONNECTED: u8 = 1;
-const CLOSED: u8 = 2;
 
 /// Error from an emit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,36 +73,6 @@ impl std::fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
-/// Ordered execution of one socket's handlers.
-enum Exec {
-    Idle,
-    Busy(VecDeque<BoxFuture<()>>),
-}
-
-pub(crate) struct SocketInner {
-    pub(crate) id: Sid,
-    pub(crate) ns: Arc<NsInner>,
-    pub(crate) conn: EngineConn,
-    pub(crate) handshake: Arc<Handshake>,
-    state: AtomicU8,
-    /// Frames emitted while the connect handler runs, sent right after CONNECT.
-    pre_connect: Mutex<Vec<Frame>>,
-    pub(crate) rooms: Mutex<SmallVec<[Room; 2]>>,
-    acks: Mutex<AckTable>,
-    session: Mutex<Option<Box<dyn Any + Send + Sync>>>,
-    exec: Mutex<Exec>,
-}
-
-#[derive(Default)]
-struct AckTable {
-    next: u64,
-    pending: HashMap<u64, oneshot::Sender<Args>>,
-}
-
-/// A client connected to one namespace. Cheap to clone; every clone is the same socket.
-#[derive(Clone)]
-pub struct Socket(pub(crate) Arc<SocketInner>);
-
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Socket")
@@ -119,18 +80,6 @@ impl std::fmt::Debug for Socket {
             .field("id", &self.id())
             .finish()
     }
-}
-
-impl PartialEq for Socket {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for Socket {}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 pub(crate) fn new_sid() -> Sid {
@@ -158,10 +107,6 @@ impl Socket {
     /// This socket's id in its namespace (the `sid` of the CONNECT reply, the client's
     /// `socket.id`).
     pub fn id(&self) -> &str {
-        &self.0.id
-    }
-
-    pub(crate) fn sid(&self) -> &Sid {
         &self.0.id
     }
 
@@ -193,10 +138,6 @@ impl Socket {
     /// True while the socket is connected to its namespace.
     pub fn connected(&self) -> bool {
         self.0.state.load(Ordering::Acquire) == CONNECTED
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        self.0.state.load(Ordering::Acquire) == CLOSED
     }
 
     // -- sending ---------------------------------------------------------------------------
@@ -325,16 +266,6 @@ impl Socket {
         }
     }
 
-    /// Send the acknowledgement `id` with a handler's return value.
-    pub(crate) fn send_ack<T: Serialize + ?Sized>(&self, id: u64, value: &T) {
-        match sio::encode_ack(self.ns(), id, &AckValue(value)) {
-            Ok(enc) => {
-                let _ = self.send_encoded(&enc);
-            }
-            Err(e) => tracing::warn!(sid = %self.id(), "cannot serialize the acknowledgement: {e}"),
-        }
-    }
-
     // -- rooms -----------------------------------------------------------------------------
 
     /// Join a room.
@@ -352,18 +283,6 @@ impl Socket {
         let mut v = vec![self.id().to_owned()];
         v.extend(lock(&self.0.rooms).iter().map(|r| r.to_string()));
         v
-    }
-
-    /// Emit to a room of this namespace, except this socket (Node's `socket.to(room)`).
-    pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone())
-            .to(room)
-            .skip_sid(self.id())
-    }
-
-    /// Emit to every socket of this namespace except this one (Node's `socket.broadcast`).
-    pub fn broadcast(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone()).skip_sid(self.id())
     }
 
     // -- session ---------------------------------------------------------------------------
@@ -451,7 +370,7 @@ impl Socket {
         };
         let fut = async move {
             if let Some(h) = handler {
-                h(super::handler::DisconnectContext {
+                h(DisconnectContext {
                     socket: this.clone(),
                     reason,
                 })
@@ -550,7 +469,7 @@ fn poll_once(fut: &mut BoxFuture<()>) -> Poll<()> {
 }
 
 /// The client's answer to an [`Socket::emit_with_ack`] (or a cluster-wide
-/// [`Namespace::emit_with_ack_to`](super::Namespace::emit_with_ack_to)).
+/// [`Namespace::emit_with_ack_to`](crate::Namespace::emit_with_ack_to)).
 pub struct AckFuture {
     rx: oneshot::Receiver<Args>,
     /// Runs when the future is dropped (removes a cluster-wide pending ack).
@@ -617,31 +536,5 @@ impl AckResponse {
     /// The raw arguments.
     pub fn args(&self) -> &Args {
         &self.0
-    }
-}
-
-/// Acknowledges the event being handled explicitly (instead of through the return value).
-#[derive(Debug)]
-pub struct AckSender {
-    socket: Socket,
-    id: Option<u64>,
-}
-
-impl AckSender {
-    pub(crate) fn new(socket: Socket, id: Option<u64>) -> Self {
-        Self { socket, id }
-    }
-
-    /// True when the client asked for an acknowledgement.
-    pub fn requested(&self) -> bool {
-        self.id.is_some()
-    }
-
-    /// Send the acknowledgement (argument rule as [`Socket::emit`]). Does nothing when the
-    /// client did not ask for one.
-    pub fn send<T: Serialize + ?Sized>(self, data: &T) {
-        if let Some(id) = self.id {
-            self.socket.send_ack(id, data);
-        }
     }
 }

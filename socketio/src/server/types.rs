@@ -75,7 +75,7 @@ impl Handshake {
 pub enum DisconnectReason {
     /// The client sent a namespace DISCONNECT.
     ClientNamespaceDisconnect,
-    /// The server disconnected the socket ([`Socket::disconnect`](super::Socket::disconnect)).
+    /// The server disconnected the socket ([`Socket::disconnect`](crate::Socket::disconnect)).
     ServerNamespaceDisconnect,
     /// The client closed the connection.
     TransportClose,
@@ -226,8 +226,8 @@ impl Serialize for AckError {
 }
 
 /// Shared application state registered on the server builder with
-/// [`SocketIoBuilder::state`](super::SocketIoBuilder::state), reachable from handlers as a
-/// parameter and from anywhere through [`SocketIo::state`](super::SocketIo::state).
+/// [`SocketIoBuilder::state`](crate::SocketIoBuilder::state), reachable from handlers as a
+/// parameter and from anywhere through [`SocketIo::state`](crate::SocketIo::state).
 #[derive(Debug)]
 pub struct State<T: ?Sized>(pub Arc<T>);
 

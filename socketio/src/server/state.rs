@@ -1,0 +1,580 @@
+//! The server's data: the structs behind [`SocketIo`], namespaces and sockets, their
+//! handler tables and room maps, the configuration, and the small accessors and lock helpers
+//! every other file of the server builds on. Nothing here calls into the other files.
+
+use std::any::{Any, TypeId};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{
+    Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
+};
+use std::time::Duration;
+
+use smallvec::SmallVec;
+use tokio::sync::oneshot;
+
+use super::types::{ConnectError, DisconnectReason, Handshake, State, StateMap};
+use crate::adapter::pubsub::{Envelope, Message};
+use crate::engine::{Engine, EngineConfig, EngineConn, Frame};
+use crate::proto::sio::Args;
+
+// -- lock helpers ------------------------------------------------------------------------------
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+// -- ids and handler plumbing ------------------------------------------------------------------
+
+/// A socket id: random, unique per namespace connection (distinct from the Engine.IO sid).
+pub type Sid = Arc<str>;
+
+/// Room names.
+pub type Room = Arc<str>;
+
+/// A boxed, sendable future: what erased handlers return.
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What an event handler's parameters are extracted from.
+pub struct EventContext {
+    pub(crate) socket: Socket,
+    pub(crate) name: Arc<str>,
+    pub(crate) args: Args,
+    pub(crate) ack_id: Option<u64>,
+    pub(crate) next_arg: usize,
+    pub(crate) ack_taken: bool,
+}
+
+/// Type-erased event handler stored in namespace tables.
+pub(crate) type ErasedEvent = Arc<dyn Fn(EventContext) -> Option<BoxFuture<()>> + Send + Sync>;
+
+/// What a connect handler's parameters are extracted from.
+pub struct ConnectContext {
+    pub(crate) socket: Socket,
+    pub(crate) handshake: Arc<Handshake>,
+}
+
+pub(crate) type ErasedConnect =
+    Arc<dyn Fn(ConnectContext) -> BoxFuture<Result<(), ConnectError>> + Send + Sync>;
+
+/// What a disconnect handler's parameters are extracted from.
+pub struct DisconnectContext {
+    pub(crate) socket: Socket,
+    pub(crate) reason: DisconnectReason,
+}
+
+pub(crate) type ErasedDisconnect = Arc<dyn Fn(DisconnectContext) -> BoxFuture<()> + Send + Sync>;
+
+/// Where a handler was registered from (class handlers carry the `#[on]` method's location).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Location {
+    pub(crate) file: &'static str,
+    pub(crate) line: u32,
+}
+
+/// One level of handlers: function-style or class-based.
+#[derive(Default, Clone)]
+pub(crate) struct HandlerSet {
+    pub(crate) events: HashMap<Arc<str>, ErasedEvent>,
+    pub(crate) any: Option<ErasedEvent>,
+    pub(crate) connect: Option<ErasedConnect>,
+    pub(crate) disconnect: Option<ErasedDisconnect>,
+}
+
+/// Handlers of a namespace: function handlers win over class (`#[namespace]`) handlers, as in
+/// python-socketio.
+#[derive(Default, Clone)]
+pub(crate) struct Handlers {
+    pub(crate) func: HandlerSet,
+    pub(crate) class: HandlerSet,
+    /// Which class registered here, for collision messages.
+    pub(crate) class_owner: Option<(&'static str, Location)>,
+}
+
+impl HandlerSet {
+    /// The handler for `name`, or this set's catch-all.
+    pub(crate) fn event(&self, name: &str) -> Option<&ErasedEvent> {
+        self.events.get(name).or(self.any.as_ref())
+    }
+}
+
+impl Handlers {
+    /// The handler for `name`, in python-socketio's order: this namespace's function
+    /// handlers (event, then `*`), the `*` namespace's function handlers, this namespace's
+    /// class handlers, the `*` namespace's class handlers.
+    pub(crate) fn event(&self, name: &str, star: Option<&Handlers>) -> Option<ErasedEvent> {
+        self.func
+            .event(name)
+            .or_else(|| star.and_then(|s| s.func.event(name)))
+            .or_else(|| self.class.event(name))
+            .or_else(|| star.and_then(|s| s.class.event(name)))
+            .cloned()
+    }
+}
+
+// -- server ------------------------------------------------------------------------------------
+
+/// Socket.IO-level settings. Engine.IO settings live in [`EngineConfig`].
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Engine.IO settings (heartbeat, payload limit, transports, CORS, ...).
+    pub engine: EngineConfig,
+    /// Path of the Socket.IO endpoint. Default `/socket.io/`.
+    pub path: String,
+    /// Close a connection that joins no namespace within this time. Default 45 s (Node).
+    pub connect_timeout: Duration,
+    /// Most binary attachments in one packet. Default 10 (Node's `maxAttachments`).
+    pub max_attachments: usize,
+    /// Most server-to-client acknowledgements awaited at once per socket, and (separately)
+    /// from clients connected to other servers of the cluster. Default 1024.
+    pub max_pending_acks: usize,
+    /// Most events waiting for a slow handler of one socket before its connection is closed.
+    /// Default 1024.
+    pub max_queued_events: usize,
+    /// Send CONNECT before running the connect handler, and DISCONNECT if it then rejects
+    /// (python-socketio's `always_connect`). Default false.
+    pub always_connect: bool,
+    /// Accept connections to any namespace, even without handlers (python's
+    /// `namespaces='*'`). Default false.
+    pub accept_any_namespace: bool,
+    /// Run the event handlers of one client concurrently instead of one after another
+    /// (python-socketio's `async_handlers=True`). Default false: in order.
+    pub concurrent_handlers: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            engine: EngineConfig::default(),
+            path: "/socket.io/".into(),
+            connect_timeout: Duration::from_secs(45),
+            max_attachments: 10,
+            max_pending_acks: 1024,
+            max_queued_events: 1024,
+            always_connect: false,
+            accept_any_namespace: false,
+            concurrent_handlers: false,
+        }
+    }
+}
+
+pub(crate) struct IoInner {
+    pub(crate) config: ServerConfig,
+    pub(crate) namespaces: RwLock<HashMap<Arc<str>, Arc<NsInner>>>,
+    /// Handlers of the catch-all namespace `*`, shared by namespaces created on demand.
+    pub(crate) any_ns: RwLock<Option<Arc<RwLock<Handlers>>>>,
+    pub(crate) state: StateMap,
+    pub(crate) tasks: TaskTracker,
+    pub(crate) engine: Mutex<Option<Engine<Client>>>,
+    pub(crate) manager: OnceLock<Arc<dyn crate::adapter::Manager>>,
+    /// Acks awaited from clients connected to other servers of the cluster.
+    pub(crate) remote_acks: Mutex<RemoteAcks>,
+}
+
+/// Counts handler tasks in flight so shutdown can wait for them.
+#[derive(Default)]
+pub(crate) struct TaskTracker {
+    pub(crate) count: AtomicUsize,
+    pub(crate) idle: tokio::sync::Notify,
+}
+
+impl TaskTracker {
+    pub(crate) async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+struct TaskGuard(Arc<IoInner>);
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        if self.0.tasks.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.tasks.idle.notify_waiters();
+        }
+    }
+}
+
+impl IoInner {
+    pub(crate) fn new(config: ServerConfig, state: StateMap) -> Arc<Self> {
+        Arc::new(Self {
+            config,
+            namespaces: RwLock::new(HashMap::new()),
+            any_ns: RwLock::new(None),
+            state,
+            tasks: TaskTracker::default(),
+            engine: Mutex::new(None),
+            manager: OnceLock::new(),
+            remote_acks: Mutex::new(RemoteAcks::default()),
+        })
+    }
+
+    /// A stand-in for a server that no longer exists (never reached in practice).
+    pub(crate) fn detached() -> Arc<Self> {
+        Self::new(ServerConfig::default(), StateMap::new())
+    }
+
+    pub(crate) fn spawn_tracked(self: &Arc<Self>, fut: BoxFuture<()>) {
+        self.tasks.count.fetch_add(1, Ordering::AcqRel);
+        let guard = TaskGuard(self.clone());
+        tokio::spawn(async move {
+            fut.await;
+            drop(guard);
+        });
+    }
+
+    pub(crate) fn ns_or_create(self: &Arc<Self>, path: &str) -> Arc<NsInner> {
+        if let Some(ns) = read(&self.namespaces).get(path) {
+            return ns.clone();
+        }
+        let mut map = write(&self.namespaces);
+        map.entry(Arc::from(path))
+            .or_insert_with(|| {
+                NsInner::new(
+                    Arc::from(path),
+                    Arc::downgrade(self),
+                    Arc::new(RwLock::new(Handlers::default())),
+                )
+            })
+            .clone()
+    }
+
+    /// The namespace a client may connect to: registered, or created on demand for the `*`
+    /// catch-all namespace or with `accept_any_namespace`.
+    pub(crate) fn ns_for_connect(self: &Arc<Self>, path: &str) -> Option<Arc<NsInner>> {
+        if let Some(ns) = read(&self.namespaces).get(path) {
+            return Some(ns.clone());
+        }
+        let handlers = read(&self.any_ns).clone();
+        let handlers = match handlers {
+            Some(h) => h,
+            None if self.config.accept_any_namespace || path == "/" => {
+                Arc::new(RwLock::new(Handlers::default()))
+            }
+            None => return None,
+        };
+        let mut map = write(&self.namespaces);
+        Some(
+            map.entry(Arc::from(path))
+                .or_insert_with(|| NsInner::new(Arc::from(path), Arc::downgrade(self), handlers))
+                .clone(),
+        )
+    }
+}
+
+impl IoInner {
+    /// Publish `message` under this server's host id, when a manager is configured.
+    pub(crate) fn publish(&self, message: Message) {
+        if let Some(m) = self.manager.get() {
+            m.publish(Envelope {
+                host_id: m.host_id().to_owned(),
+                message,
+            });
+        }
+    }
+
+    pub(crate) fn has_manager(&self) -> bool {
+        self.manager.get().is_some()
+    }
+}
+
+/// Acks awaited from clients on other servers, keyed by the id published in the `callback`
+/// field of the emit.
+#[derive(Default)]
+pub(crate) struct RemoteAcks {
+    pub(crate) next: u64,
+    pub(crate) pending: HashMap<u64, Pending>,
+}
+
+pub(crate) struct Pending {
+    pub(crate) sid: String,
+    pub(crate) namespace: Arc<str>,
+    pub(crate) tx: oneshot::Sender<Args>,
+}
+
+/// The Socket.IO layer as an Engine.IO handler (its [`EngineHandler`](crate::engine::EngineHandler)
+/// impl lives in `client.rs`).
+pub(crate) struct Client {
+    pub(crate) io: Arc<IoInner>,
+}
+
+/// The Socket.IO server. Cheap to clone; every clone is the same server. Reach it from
+/// handlers (a `SocketIo` parameter), from axum routes (keep a clone in your router state) and
+/// from background tasks.
+#[derive(Clone)]
+pub struct SocketIo {
+    pub(crate) inner: Arc<IoInner>,
+}
+
+impl std::fmt::Debug for SocketIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIo")
+            .field("path", &self.inner.config.path)
+            .finish()
+    }
+}
+
+impl SocketIo {
+    /// Shared state of type `T` registered with [`SocketIoBuilder::state`].
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<State<T>> {
+        let any = self.inner.state.get(&TypeId::of::<T>())?.clone();
+        any.downcast::<T>().ok().map(State)
+    }
+}
+
+// -- namespaces --------------------------------------------------------------------------------
+
+pub(crate) struct NsInner {
+    pub(crate) path: Arc<str>,
+    pub(crate) io: Weak<IoInner>,
+    /// Shared with the `*` namespace when this one was created dynamically.
+    pub(crate) handlers: Arc<RwLock<Handlers>>,
+    pub(crate) sockets: RwLock<HashMap<Sid, Socket>>,
+    pub(crate) rooms: RwLock<HashMap<Room, HashSet<Sid>>>,
+}
+
+impl NsInner {
+    pub(crate) fn new(
+        path: Arc<str>,
+        io: Weak<IoInner>,
+        handlers: Arc<RwLock<Handlers>>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            path,
+            io,
+            handlers,
+            sockets: RwLock::new(HashMap::new()),
+            rooms: RwLock::new(HashMap::new()),
+        })
+    }
+
+    pub(crate) fn io_inner(&self) -> Arc<IoInner> {
+        // The server owns its namespaces; a namespace outliving it is a bug in this crate.
+        match self.io.upgrade() {
+            Some(io) => io,
+            None => IoInner::detached(),
+        }
+    }
+
+    pub(crate) fn io(&self) -> SocketIo {
+        SocketIo {
+            inner: self.io_inner(),
+        }
+    }
+
+    /// The handler for an event of this namespace, the `*` namespace backing it up.
+    pub(crate) fn event_handler(&self, name: &str) -> Option<ErasedEvent> {
+        let own = read(&self.handlers);
+        let star = self.io.upgrade().and_then(|io| read(&io.any_ns).clone());
+        match star {
+            Some(star) if !Arc::ptr_eq(&star, &self.handlers) => {
+                own.event(name, Some(&read(&star)))
+            }
+            _ => own.event(name, None),
+        }
+    }
+
+    pub(crate) fn connect_handler(&self) -> Option<ErasedConnect> {
+        let h = read(&self.handlers);
+        h.func.connect.clone().or_else(|| h.class.connect.clone())
+    }
+
+    pub(crate) fn disconnect_handler(&self) -> Option<ErasedDisconnect> {
+        let h = read(&self.handlers);
+        h.func
+            .disconnect
+            .clone()
+            .or_else(|| h.class.disconnect.clone())
+    }
+
+    pub(crate) fn add_socket(&self, s: &Socket) {
+        write(&self.sockets).insert(s.sid().clone(), s.clone());
+    }
+
+    pub(crate) fn remove_socket(&self, s: &Socket) {
+        let mut map = write(&self.sockets);
+        if map.get(s.sid()).is_some_and(|cur| cur == s) {
+            map.remove(s.sid());
+        }
+    }
+
+    pub(crate) fn get_socket(&self, sid: &str) -> Option<Socket> {
+        read(&self.sockets).get(sid).cloned()
+    }
+
+    pub(crate) fn enter_room(&self, s: &Socket, room: Room) {
+        if s.is_closed() {
+            return;
+        }
+        let inserted = write(&self.rooms)
+            .entry(room.clone())
+            .or_default()
+            .insert(s.sid().clone());
+        if inserted {
+            let mut mine = lock(&s.0.rooms);
+            if !mine.contains(&room) {
+                mine.push(room);
+            }
+        }
+    }
+
+    pub(crate) fn leave_room(&self, s: &Socket, room: &str) {
+        {
+            let mut rooms = write(&self.rooms);
+            if let Some(set) = rooms.get_mut(room) {
+                set.remove(s.sid());
+                if set.is_empty() {
+                    rooms.remove(room);
+                }
+            }
+        }
+        lock(&s.0.rooms).retain(|r| &**r != room);
+    }
+
+    pub(crate) fn leave_all(&self, s: &Socket) {
+        let mine = std::mem::take(&mut *lock(&s.0.rooms));
+        if mine.is_empty() {
+            return;
+        }
+        let mut rooms = write(&self.rooms);
+        for room in mine {
+            if let Some(set) = rooms.get_mut(&room) {
+                set.remove(s.sid());
+                if set.is_empty() {
+                    rooms.remove(&room);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn close_room(&self, room: &str) {
+        let members = write(&self.rooms).remove(room);
+        let Some(members) = members else { return };
+        let sockets = read(&self.sockets);
+        for sid in members {
+            if let Some(s) = sockets.get(&sid) {
+                lock(&s.0.rooms).retain(|r| &**r != room);
+            }
+        }
+    }
+
+    /// Call `f` for every socket targeted by an emit to `rooms` (all when empty) except
+    /// `skip`, once each, while holding the socket map's read lock: `f` must not block nor
+    /// join, leave or disconnect sockets of this namespace (sending is fine: closing a
+    /// connection never runs its handlers inline).
+    pub(crate) fn for_each_target(&self, rooms: &[Room], skip: &[Sid], mut f: impl FnMut(&Socket)) {
+        let sockets = read(&self.sockets);
+        let skip_it = |sid: &str| skip.iter().any(|s| &**s == sid);
+        if rooms.is_empty() {
+            for (sid, s) in sockets.iter() {
+                if !skip_it(sid) {
+                    f(s);
+                }
+            }
+            return;
+        }
+        let room_map = read(&self.rooms);
+        let mut seen: Option<HashSet<Sid>> = (rooms.len() > 1).then(HashSet::new);
+        for room in rooms {
+            let mut visit = |sid: &Sid| {
+                if skip_it(sid) {
+                    return;
+                }
+                if let Some(seen) = seen.as_mut() {
+                    if !seen.insert(sid.clone()) {
+                        return;
+                    }
+                }
+                if let Some(s) = sockets.get(sid) {
+                    f(s);
+                }
+            };
+            match room_map.get(room) {
+                Some(members) => members.iter().for_each(&mut visit),
+                // Every sid is also a room of its own.
+                None => {
+                    if let Some((sid, _)) = sockets.get_key_value(&**room) {
+                        visit(sid);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sockets [`NsInner::for_each_target`] visits, collected (for callers that lock or
+    /// await per socket).
+    pub(crate) fn targets(&self, rooms: &[Room], skip: &[Sid]) -> Vec<Socket> {
+        let mut out = Vec::new();
+        self.for_each_target(rooms, skip, |s| out.push(s.clone()));
+        out
+    }
+}
+
+// -- sockets -----------------------------------------------------------------------------------
+
+pub(crate) const CONNECTING: u8 = 0;
+pub(crate) const CONNECTED: u8 = 1;
+pub(crate) const CLOSED: u8 = 2;
+
+/// Ordered execution of one socket's handlers.
+pub(crate) enum Exec {
+    Idle,
+    Busy(VecDeque<BoxFuture<()>>),
+}
+
+pub(crate) struct SocketInner {
+    pub(crate) id: Sid,
+    pub(crate) ns: Arc<NsInner>,
+    pub(crate) conn: EngineConn,
+    pub(crate) handshake: Arc<Handshake>,
+    pub(crate) state: AtomicU8,
+    /// Frames emitted while the connect handler runs, sent right after CONNECT.
+    pub(crate) pre_connect: Mutex<Vec<Frame>>,
+    pub(crate) rooms: Mutex<SmallVec<[Room; 2]>>,
+    pub(crate) acks: Mutex<AckTable>,
+    pub(crate) session: Mutex<Option<Box<dyn Any + Send + Sync>>>,
+    pub(crate) exec: Mutex<Exec>,
+}
+
+#[derive(Default)]
+pub(crate) struct AckTable {
+    pub(crate) next: u64,
+    pub(crate) pending: HashMap<u64, oneshot::Sender<Args>>,
+}
+
+/// A client connected to one namespace. Cheap to clone; every clone is the same socket.
+#[derive(Clone)]
+pub struct Socket(pub(crate) Arc<SocketInner>);
+
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Socket {}
+
+impl Socket {
+    pub(crate) fn sid(&self) -> &Sid {
+        &self.0.id
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.0.state.load(Ordering::Acquire) == CLOSED
+    }
+}
