@@ -95,7 +95,8 @@ pub enum PubSubError {
         /// The configured limit.
         limit: usize,
     },
-    /// A placeholder refers to an attachment that the message does not carry.
+    /// A placeholder refers to an attachment that the message does not carry, or to one that
+    /// another placeholder already refers to.
     BadPlaceholder,
 }
 
@@ -586,24 +587,12 @@ fn decode_b64(items: impl Iterator<Item = Value>) -> Result<Vec<Bytes>, PubSubEr
         .collect()
 }
 
-/// Check every placeholder in `v` names an attachment that exists.
-fn check_placeholders(v: &Value, count: usize) -> Result<(), PubSubError> {
-    // serde_json already refuses nesting deeper than 128, so the recursion is bounded.
-    match v {
-        Value::Array(items) => items.iter().try_for_each(|i| check_placeholders(i, count)),
-        Value::Object(map) => {
-            if map.get("_placeholder").and_then(Value::as_bool) == Some(true) {
-                if let Some(num) = map.get("num") {
-                    return match num.as_u64() {
-                        Some(n) if (n as u128) < count as u128 => Ok(()),
-                        _ => Err(PubSubError::BadPlaceholder),
-                    };
-                }
-            }
-            map.values().try_for_each(|i| check_placeholders(i, count))
-        }
-        _ => Ok(()),
-    }
+/// Check every placeholder in `json` names an attachment that exists and no two name the same
+/// one (the decoding rule of [`crate::proto::binary`], shared with client packets).
+fn check_placeholders(json: &str, count: usize) -> Result<(), PubSubError> {
+    crate::proto::binary::check_placeholders(json, count)
+        .map(|_| ())
+        .map_err(|_| PubSubError::BadPlaceholder)
 }
 
 fn emit_args(
@@ -630,8 +619,7 @@ fn emit_args(
             .map(|r| serde_json::from_str::<Value>(r.get()).unwrap_or(Value::Null)),
     )?;
     let json = unpack_args(first)?;
-    let tree: Value = serde_json::from_str(&json).map_err(|_| PubSubError::WrongType("data"))?;
-    check_placeholders(&tree, attachments.len())?;
+    check_placeholders(&json, attachments.len())?;
     Ok(PackedArgs { json, attachments })
 }
 
@@ -662,8 +650,7 @@ fn callback_args(
         Some(_) => return Err(PubSubError::WrongType("attachments")),
     };
     if !attachments.is_empty() {
-        let tree: Value = serde_json::from_str(text).map_err(|_| PubSubError::WrongType("args"))?;
-        check_placeholders(&tree, attachments.len())?;
+        check_placeholders(text, attachments.len())?;
     }
     Ok(PackedArgs {
         json: text.to_owned(),
@@ -1000,6 +987,8 @@ mod tests {
             (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[1],\"@@\"],\"binary\":true}", BadBase64),
             (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[1],7],\"binary\":true}", WrongType("data")),
             (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[{\"_placeholder\":true,\"num\":1}],\"AA==\"],\"binary\":true}", BadPlaceholder),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":0}],\"AA==\"],\"binary\":true}", BadPlaceholder),
+            (b"{\"method\":\"callback\",\"sid\":\"s\",\"id\":1,\"args\":[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":0}],\"attachments\":[\"AA==\"]}", BadPlaceholder),
             (b"{\"method\":\"disconnect\"}", MissingField("sid")),
             (b"{\"method\":\"enter_room\",\"sid\":\"s\"}", MissingField("room")),
             (b"{\"method\":\"callback\",\"sid\":\"s\",\"id\":\"1\",\"args\":[]}", WrongType("id")),
