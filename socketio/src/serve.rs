@@ -69,8 +69,11 @@ pub struct ServeConfig {
     /// Most headers in one HTTP/1 request. More get `431` and the connection is closed.
     /// Default 100.
     pub max_headers: usize,
-    /// Accept HTTP/2 with prior knowledge (h2c) beside HTTP/1.1. Default true, as
-    /// `axum::serve`. Socket.IO clients only speak HTTP/1.1 (and WebSocket over it).
+    /// Accept HTTP/2 with prior knowledge (h2c) beside HTTP/1.1. Default false (`axum::serve`
+    /// accepts it): Socket.IO clients speak HTTP/1.1 (and WebSocket over it), and a TLS
+    /// terminator in front talks HTTP/1.1 to the server. When true, the HTTP/1 head size is
+    /// checked on the parsed head (request line and headers counted as `name: value\r\n`),
+    /// since hyper's protocol-detecting builder cannot count it byte for byte.
     pub http2: bool,
     /// Set `TCP_NODELAY` on accepted sockets (small Socket.IO packets leave at once).
     /// Default true.
@@ -85,7 +88,7 @@ impl Default for ServeConfig {
             max_connections: None,
             max_header_bytes: 16 * 1024,
             max_headers: 100,
-            http2: true,
+            http2: false,
             tcp_nodelay: true,
         }
     }
@@ -358,6 +361,23 @@ struct ConnService {
     router: Router,
     remote: SocketAddr,
     activity: Arc<Activity>,
+    /// Largest HTTP/1 head, checked here when hyper cannot (protocol-detecting builder).
+    max_head: Option<usize>,
+}
+
+/// The size of an HTTP/1 request head written out canonically: `METHOD URI HTTP/1.1\r\n`,
+/// `name: value\r\n` per header, and the blank line.
+fn head_len<B>(req: &Request<B>) -> usize {
+    let uri = req.uri();
+    let target = uri.path_and_query().map_or(1, |p| p.as_str().len())
+        + uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len());
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    req.method().as_str().len() + 1 + target + 11 + headers + 2
 }
 
 impl hyper::service::Service<Request<Incoming>> for ConnService {
@@ -367,6 +387,18 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let guard = self.activity.begin();
+        if let Some(max) = self.max_head {
+            if req.version() < http::Version::HTTP_2 && head_len(&req) > max {
+                let mut resp = Response::new(Body::empty());
+                *resp.status_mut() = http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+                resp.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+                drop(guard);
+                return Box::pin(std::future::ready(Ok(resp)));
+            }
+        }
         let mut req = req.map(Body::new);
         req.extensions_mut().insert(ConnectInfo(self.remote));
         let fut = self.router.clone().oneshot(req);
@@ -506,6 +538,7 @@ async fn run<S: Future<Output = ()> + Send + 'static>(serve: Serve<S>) -> io::Re
             router: router.clone(),
             remote,
             activity: Arc::clone(&activity),
+            max_head: config.http2.then(|| config.header_bytes()),
         };
         let io = TokioIo::new(Conn {
             stream,
@@ -544,10 +577,9 @@ async fn drive<C: GracefulConn>(
 ) {
     tokio::pin!(conn);
     let recheck = config.header_timeout().min(config.idle_timeout());
-    let first = activity
-        .deadline(&config)
-        .unwrap_or(activity.start + recheck);
-    let timer = sleep_until(first);
+    // The deadline moves earlier only once: when the first request ends and the idle
+    // deadline replaces the header deadline. Checking at least every `recheck` catches that.
+    let timer = sleep_until(activity.start + recheck);
     tokio::pin!(timer);
     let mut stopping = false;
     loop {
@@ -557,7 +589,7 @@ async fn drive<C: GracefulConn>(
                 let now = Instant::now();
                 match activity.deadline(&config) {
                     Some(at) if at <= now => return,
-                    Some(at) => timer.as_mut().reset(at),
+                    Some(at) => timer.as_mut().reset(at.min(now + recheck)),
                     None => timer.as_mut().reset(now + recheck),
                 }
             }
