@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use futures_util::StreamExt as _;
+use futures_util::{SinkExt as _, StreamExt as _};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use socketio::engine::{CloseReason, Engine, EngineConfig, EngineConn, EngineHandler, Message};
@@ -248,5 +248,46 @@ async fn a_websocket_over_the_per_ip_cap_gets_403_and_counts_the_peer_address() 
     let _two = ws_open(addr).await;
     assert_eq!(raw_ws_handshake(addr).await, (403, FORBIDDEN.to_owned()));
     // Another address is still welcome.
+    b.accepted("1.1.1.1:1").await;
+}
+
+#[tokio::test]
+async fn a_session_upgraded_to_websocket_keeps_its_one_slot() {
+    let b = bed(caps(Some(1), None));
+    let addr = serve(&b).await;
+    // Polling handshake over the socket, then the upgrade with that sid.
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut data = Vec::new();
+    let mut buf = [0u8; 1024];
+    let sid = loop {
+        let n = timeout(WAIT, s.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0);
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data).into_owned();
+        if let Some(rest) = text.split_once("\"sid\":\"").map(|(_, r)| r.to_owned()) {
+            if let Some((sid, _)) = rest.split_once('"') {
+                break sid.to_owned();
+            }
+        }
+    };
+    let url = format!("ws://{addr}/engine.io/?EIO=4&transport=websocket&sid={sid}");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    ws.send("2probe".into()).await.unwrap();
+    let probe = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(probe.into_text().unwrap().as_str(), "3probe");
+    ws.send("5".into()).await.unwrap();
+    // Once upgraded, the polling side has let go; the slot is still taken.
+    b.refused("1.1.1.1:1", &[]).await;
+    let deadline = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < deadline {
+        assert_eq!(b.engine.connection_count(), 1);
+        b.refused("1.1.1.1:1", &[]).await;
+        sleep(Duration::from_millis(20)).await;
+    }
+    drop(ws);
+    b.wait_for_count(0).await;
     b.accepted("1.1.1.1:1").await;
 }
