@@ -340,6 +340,34 @@ async fn poll_responses_are_bounded_in_bytes() {
     assert_eq!(sizes, [(4, 83), (4, 83), (2, 41), (1, 300)]);
 }
 
+/// A server close (`ForcedClose`, Socket.IO's `disconnect`) with 40 frames queued: the
+/// polls that follow still get them all, 16 at a time, then the session is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_close_still_delivers_the_queue_in_batches() {
+    let mut b = bed(EngineConfig::default()).await;
+    let (mut http, sid, conn) = b.polling().await;
+    for i in 0..40 {
+        conn.send(Frame::Text(Bytes::from(format!("4m{i}"))))
+            .unwrap();
+    }
+    conn.close(CloseReason::ForcedClose);
+    assert_eq!(
+        b.next_close().await,
+        (sid.clone(), CloseReason::ForcedClose)
+    );
+    let mut got = Vec::new();
+    for expected in [16, 16, 8] {
+        let r = http.get(&poll_uri(&sid)).await;
+        assert_eq!(r.status, 200);
+        let ps = packets(&r.body);
+        assert_eq!(ps.len(), expected);
+        got.extend(ps.into_iter().map(<[u8]>::to_vec));
+    }
+    let want: Vec<Vec<u8>> = (0..40).map(|i| format!("4m{i}").into_bytes()).collect();
+    assert_eq!(got, want);
+    assert_eq!(http.get(&poll_uri(&sid)).await.status, 400);
+}
+
 // ---------------------------------------------------------------- deadlines
 
 /// A polling POST whose body trickles in is answered 408 at `request_body_timeout`, and the

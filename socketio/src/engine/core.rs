@@ -162,7 +162,8 @@ impl<H: EngineHandler> EngineInner<H> {
 
     /// Finish a closing polling session. When the client closed it while its last poll was
     /// still on the way, the session stays findable (closed) until that poll has had its
-    /// `6`, for at most `min(ping_timeout, 1 s)`.
+    /// `6`; when the server closed it with more queued than one poll carries, until the
+    /// polls have taken the rest; either for at most `min(ping_timeout, 1 s)`.
     pub(crate) async fn finish_polling(&self, session: &Session<H>, reason: CloseReason) {
         self.run_on_close(session, reason);
         let grace = self.config.ping_timeout.min(Duration::from_secs(1));

@@ -197,7 +197,8 @@ async fn route<H: EngineHandler>(engine: &Arc<EngineInner<H>>, req: Request) -> 
     };
     if session.conn.is_closed() {
         // After a client close (`1`) that found no poll pending, the poll the client had
-        // in flight is still owed its `6`, even if it arrives second.
+        // in flight is still owed its `6`, even if it arrives second; after a server close,
+        // the frames queued before it are still owed to the polls that follow.
         let owed = transport == Transport::Polling
             && req.method() == Method::GET
             && session.conn.state().owes_poll_answer();
@@ -350,7 +351,13 @@ async fn poll_get<H: EngineHandler>(
         let answer = conn.state().poll_get(conn.transport(), limits, &mut frames);
         match answer {
             GetAnswer::Wait => woken.await,
-            GetAnswer::Data => break,
+            GetAnswer::Data => {
+                if conn.is_closed() {
+                    // `finish_polling` waits for the rest of the queue to be taken.
+                    conn.shared().driver.notify_one();
+                }
+                break;
+            }
             GetAnswer::Answer(a) => {
                 conn.shared().driver.notify_one();
                 return match a {

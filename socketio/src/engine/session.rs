@@ -300,14 +300,22 @@ impl SessionState {
         }
     }
 
-    /// A poll is owed an answer (`6` after a client close) that no GET has taken yet.
-    pub(crate) fn owes_poll_answer(&self) -> bool {
-        self.poll_answer.is_some() && !self.get_active
+    /// A server close ([`CloseReason::ForcedClose`], Socket.IO's `disconnect`) found more
+    /// frames queued than one poll carries: the closed session still serves them, in
+    /// batches, to the polls that follow (within the grace period of `finish_polling`).
+    fn flushes_after_close(&self) -> bool {
+        self.close == Some(CloseReason::ForcedClose) && !self.frames.is_empty()
     }
 
-    /// A forced answer waits for a poll.
+    /// A closed session still owes a GET that no GET is taking: the `6` after a client
+    /// close, or the rest of the frames queued before a server close.
+    pub(crate) fn owes_poll_answer(&self) -> bool {
+        !self.get_active && (self.poll_answer.is_some() || self.flushes_after_close())
+    }
+
+    /// A forced answer, or frames queued before a server close, wait for a poll.
     pub(crate) fn poll_answer_pending(&self) -> bool {
-        self.poll_answer.is_some()
+        self.poll_answer.is_some() || self.flushes_after_close()
     }
 
     /// A polling POST starts at `now`; its body must have arrived by the returned
@@ -578,6 +586,39 @@ mod tests {
             e.poll_get(Transport::Polling, POLL, &mut batch),
             GetAnswer::Answer(PollAnswer::Error)
         );
+    }
+
+    #[test]
+    fn a_server_close_keeps_owing_the_queued_batches() {
+        let mut s = state(usize::MAX, usize::MAX);
+        for _ in 0..20 {
+            s.push(text("4x")).unwrap();
+        }
+        s.request_close(CloseReason::ForcedClose);
+        assert!(s.owes_poll_answer());
+        assert!(s.poll_answer_pending());
+        s.on_get().unwrap();
+        assert!(!s.owes_poll_answer(), "taken by the GET in progress");
+        let mut batch = Vec::new();
+        assert_eq!(
+            s.poll_get(Transport::Polling, POLL, &mut batch),
+            GetAnswer::Data
+        );
+        s.on_get_end();
+        assert!(s.owes_poll_answer(), "4 frames left");
+        batch.clear();
+        assert_eq!(
+            s.poll_get(Transport::Polling, POLL, &mut batch),
+            GetAnswer::Data
+        );
+        assert!(!s.owes_poll_answer());
+        assert!(!s.poll_answer_pending());
+        // Any other close reason does not keep the session for its queue.
+        let mut e = state(usize::MAX, usize::MAX);
+        e.push(text("4x")).unwrap();
+        e.request_close(CloseReason::SendBufferFull);
+        assert!(!e.owes_poll_answer());
+        assert!(!e.poll_answer_pending());
     }
 
     #[test]
