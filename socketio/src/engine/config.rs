@@ -83,8 +83,33 @@ pub struct EngineConfig {
     /// Compress polling responses at least this large (gzip or deflate, from
     /// `Accept-Encoding`); `None` disables compression. Default `Some(1024)`.
     pub compression_threshold: Option<usize>,
-    /// Most frames queued for one connection before it is closed as too slow. Default 1024.
+    /// Most bytes queued for one connection (both transports) before it is closed as too
+    /// slow: every frame counts its length plus 32 bytes, binary attachments included, so a
+    /// flood of tiny or empty frames is bounded too. A polling client that keeps polling is
+    /// drained in batches and never reaches it because of a burst; a client that stops
+    /// reading does. At the limit + 1 byte, the send that would exceed it fails
+    /// ([`SendError::Full`](super::SendError::Full), `EmitError::BufferFull` in Socket.IO)
+    /// and the connection closes with `SendBufferFull`: a polling client's pending or next
+    /// poll gets HTTP 400, a WebSocket client sees the socket close. Default 8 MiB
+    /// (8,388,608).
+    pub max_buffered_bytes: usize,
+    /// Most frames queued for one connection: a safety net behind
+    /// [`max_buffered_bytes`](Self::max_buffered_bytes), with the same effect at the limit + 1.
+    /// Default 262,144, which the default byte budget always reaches first (262,144 frames
+    /// of 32 bytes overhead each are 8 MiB).
     pub max_buffered_frames: usize,
+    /// Most packets in one polling response, binary attachments counted as packets; the rest
+    /// waits in the queue for the next poll (python-engineio clients refuse a payload of
+    /// more than 16 packets). Default 16.
+    pub max_poll_packets: usize,
+    /// Most payload bytes in one polling response (before compression); the rest waits for
+    /// the next poll. A single packet larger than this still goes, alone. Default 1,000,000
+    /// (the default `max_payload`, which clients accept).
+    pub max_poll_bytes: usize,
+    /// How long the body of a polling POST may take to arrive, from when its request
+    /// reached the engine. At the deadline the client gets HTTP 408 and the session closes
+    /// with `TransportError`. Default 10 s.
+    pub request_body_timeout: Duration,
     /// Read buffer size of each WebSocket, in bytes. Default 4096.
     pub ws_read_buffer: usize,
     /// Outgoing WebSocket bytes gathered before they are written to the socket: the frames
@@ -128,7 +153,11 @@ impl Default for EngineConfig {
             cors: Cors::default(),
             cors_credentials: true,
             compression_threshold: Some(1024),
-            max_buffered_frames: 1024,
+            max_buffered_bytes: 8 << 20,
+            max_buffered_frames: 1 << 18,
+            max_poll_packets: 16,
+            max_poll_bytes: 1_000_000,
+            request_body_timeout: Duration::from_secs(10),
             ws_read_buffer: 4096,
             ws_write_buffer: 64 * 1024,
             max_connections: None,

@@ -8,16 +8,14 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bytes::Bytes;
 use rand::RngCore;
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
 use super::admission::{Admission, Permit};
-use super::heartbeat::{Beat, Heartbeat};
-use super::{
-    CloseReason, EngineConfig, EngineConn, EngineHandler, Frame, RequestInfo, Transport, lock,
-};
+use super::heartbeat::Beat;
+use super::{CloseReason, EngineConfig, EngineConn, EngineHandler, RequestInfo, Transport, lock};
+use crate::proto::eio::Handshake;
 
 /// An Engine.IO v4 server: create it once, mount it on any path (see
 /// [`crate::router::mount`]) or call [`Engine::handle`] from your own handler.
@@ -75,11 +73,11 @@ pub(crate) struct EngineInner<H: EngineHandler> {
     pub(crate) admission: Arc<Admission>,
 }
 
-/// One Engine.IO session: the connection handle, the handler's state and the heartbeat.
+/// One Engine.IO session: the connection handle (with the session state machine) and the
+/// handler's state.
 pub(crate) struct Session<H: EngineHandler> {
     pub(crate) conn: EngineConn,
     pub(crate) state: Mutex<Option<H::State>>,
-    pub(crate) hb: Mutex<Heartbeat>,
     /// The session's place under the connection caps, given back when it is forgotten.
     pub(crate) permit: Mutex<Option<Permit>>,
 }
@@ -153,16 +151,10 @@ impl<H: EngineHandler> EngineInner<H> {
         request: RequestInfo,
         transport: Transport,
     ) -> Arc<Session<H>> {
-        let conn = EngineConn::new(sid, request, transport, self.config.max_buffered_frames);
-        let hb = Heartbeat::new(
-            Instant::now(),
-            self.config.ping_interval,
-            self.config.ping_timeout,
-        );
+        let conn = EngineConn::new(sid, request, transport, &self.config);
         let session = Arc::new(Session {
             conn,
             state: Mutex::new(None),
-            hb: Mutex::new(hb),
             permit: Mutex::new(None),
         });
         let state = self.handler.on_open(&session.conn);
@@ -176,14 +168,15 @@ impl<H: EngineHandler> EngineInner<H> {
 
     /// Finish a closing polling session. When the client closed it while its last poll was
     /// still on the way, the session stays findable (closed) until that poll has had its
-    /// `6`, for at most `min(ping_timeout, 1 s)`.
+    /// `6`; when the server closed it with more queued than one poll carries, until the
+    /// polls have taken the rest; either for at most `min(ping_timeout, 1 s)`.
     pub(crate) async fn finish_polling(&self, session: &Session<H>, reason: CloseReason) {
         self.run_on_close(session, reason);
         let grace = self.config.ping_timeout.min(Duration::from_secs(1));
         let until = Instant::now() + grace;
         loop {
             let woken = session.conn.shared().driver.notified();
-            if session.conn.outbox().poll_answer.is_none() || self.is_shutting_down() {
+            if !session.conn.state().poll_answer_pending() || self.is_shutting_down() {
                 break;
             }
             tokio::select! {
@@ -202,10 +195,7 @@ impl<H: EngineHandler> EngineInner<H> {
     }
 
     fn run_on_close(&self, session: &Session<H>, reason: CloseReason) {
-        {
-            let mut ob = session.conn.outbox();
-            session.conn.request_close_locked(&mut ob, reason);
-        }
+        session.conn.state().request_close(reason);
         let state = lock(&session.state).take();
         if let Some(mut state) = state {
             self.handler.on_close(&mut state, &session.conn, reason);
@@ -238,14 +228,29 @@ impl<H: EngineHandler> EngineInner<H> {
     }
 }
 
+/// The open packet (`0{...}`) of a new session.
+pub(crate) fn handshake<H: EngineHandler>(
+    engine: &EngineInner<H>,
+    sid: &str,
+    upgrades: &[&str],
+) -> String {
+    let c = &engine.config;
+    Handshake {
+        sid,
+        upgrades,
+        ping_interval_ms: u64::try_from(c.ping_interval.as_millis()).unwrap_or(u64::MAX),
+        ping_timeout_ms: u64::try_from(c.ping_timeout.as_millis()).unwrap_or(u64::MAX),
+        max_payload: c.max_payload,
+    }
+    .encode()
+}
+
 /// A new session id: 16 bytes from a CSPRNG, base64url without padding (22 characters).
 pub(crate) fn new_sid() -> Box<str> {
     let mut raw = [0u8; 16];
     rand::rng().fill_bytes(&mut raw);
     URL_SAFE_NO_PAD.encode(raw).into_boxed_str()
 }
-
-pub(crate) const PING: Frame = Frame::Text(Bytes::from_static(b"2"));
 
 /// The timer task of a polling session: pings, the pong deadline, and the final close. It
 /// ends when the session closes or when a WebSocket upgrade takes the heartbeat over.
@@ -254,7 +259,7 @@ pub(crate) async fn drive_polling<H: EngineHandler>(
     session: Arc<Session<H>>,
 ) {
     let conn = &session.conn;
-    let sleep = sleep_until(lock(&session.hb).deadline());
+    let sleep = sleep_until(conn.state().timer_deadline());
     tokio::pin!(sleep);
     loop {
         let woken = conn.shared().driver.notified();
@@ -263,20 +268,21 @@ pub(crate) async fn drive_polling<H: EngineHandler>(
             return;
         }
         {
-            let mut hb = lock(&session.hb);
+            let mut st = conn.state();
+            // Read under the state lock: an upgrade switches the transport under it.
             if conn.transport() == Transport::Websocket {
                 return;
             }
-            match hb.poll(Instant::now()) {
-                Beat::SendPing => conn.push_control(PING),
+            match st.poll_timer(Instant::now()) {
+                Beat::SendPing => conn.shared().data_ready.notify_one(),
                 Beat::TimedOut => {
-                    drop(hb);
-                    conn.close(CloseReason::PingTimeout);
+                    drop(st);
+                    conn.wake_all();
                     continue;
                 }
                 Beat::Wait => {}
             }
-            let deadline = hb.deadline();
+            let deadline = st.timer_deadline();
             if sleep.deadline() != deadline {
                 sleep.as_mut().reset(deadline);
             }

@@ -12,18 +12,20 @@ mod core;
 mod cors;
 mod heartbeat;
 mod request;
+mod session;
 mod ws;
 
 pub use config::{Cookie, Cors, EngineConfig};
 pub use core::Engine;
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
 
 use bytes::Bytes;
+
+use session::{QueueLimits, SessionState};
 
 /// One message received from a client (Engine.IO packet type `4`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +49,15 @@ pub enum Frame {
     Text(Bytes),
     /// The data of a binary message.
     Binary(Bytes),
+}
+
+impl Frame {
+    /// The bytes of the frame (the text packet with its type digit, or the binary data).
+    pub(crate) fn data(&self) -> &Bytes {
+        match self {
+            Self::Text(b) | Self::Binary(b) => b,
+        }
+    }
 }
 
 /// Why an Engine.IO connection closed. The `Display` text is the reference server's reason
@@ -177,53 +188,15 @@ pub struct EngineConn {
     inner: Arc<ConnShared>,
 }
 
-/// What pending poll (GET) must be answered with, when it is not data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PollAnswer {
-    /// `6`: the poll is released (client close, upgrade).
-    Noop,
-    /// HTTP 400: the session ended on an error.
-    Error,
-    /// `1`: the session is closed under it (duplicate poll).
-    Close,
-}
-
-/// Where a polling -> WebSocket upgrade stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UpgradeState {
-    /// No upgrade in progress.
-    None,
-    /// A WebSocket is open for this sid, waiting for `2probe`.
-    Pending,
-    /// `2probe` was answered; polls are answered with `6` at once.
-    Probed,
-}
-
-/// The mutable part of a connection, behind one short-held lock.
-pub(crate) struct Outbox {
-    /// Frames waiting for the transport, in order.
-    pub(crate) frames: VecDeque<Frame>,
-    /// Set once: the connection is closing for this reason.
-    pub(crate) close: Option<CloseReason>,
-    /// Forced answer for the pending poll.
-    pub(crate) poll_answer: Option<PollAnswer>,
-    /// A polling GET is in progress.
-    pub(crate) get_active: bool,
-    /// A polling POST is in progress.
-    pub(crate) post_active: bool,
-    /// Upgrade progress.
-    pub(crate) upgrade: UpgradeState,
-}
-
 /// State shared between the [`EngineConn`] handles and the engine's transport code.
 pub(crate) struct ConnShared {
     sid: Box<str>,
     request: RequestInfo,
     transport: AtomicU8,
+    /// Mirrors `state.close_reason().is_some()`, for lock-free checks; set under the lock.
     closing: AtomicBool,
-    max_frames: usize,
-    outbox: Mutex<Outbox>,
-    /// Wakes the consumer of `frames` (the pending GET or the WebSocket task).
+    state: Mutex<SessionState>,
+    /// Wakes the consumer of the queue (the pending GET or the WebSocket task).
     pub(crate) data_ready: Notify,
     /// Wakes the polling session's timer task.
     pub(crate) driver: Notify,
@@ -241,28 +214,58 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The session state, locked. When it is released, a close that a transition requested is
+/// published to [`EngineConn::is_closed`].
+pub(crate) struct StateGuard<'a> {
+    state: MutexGuard<'a, SessionState>,
+    closing: &'a AtomicBool,
+}
+
+impl std::ops::Deref for StateGuard<'_> {
+    type Target = SessionState;
+    fn deref(&self) -> &SessionState {
+        &self.state
+    }
+}
+
+impl std::ops::DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut SessionState {
+        &mut self.state
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        if self.state.close_reason().is_some() && !self.closing.load(Ordering::Relaxed) {
+            self.closing.store(true, Ordering::Release);
+        }
+    }
+}
+
 impl EngineConn {
     pub(crate) fn new(
         sid: Box<str>,
         request: RequestInfo,
         transport: Transport,
-        max_frames: usize,
+        config: &EngineConfig,
     ) -> Self {
+        let limits = QueueLimits {
+            max_bytes: config.max_buffered_bytes,
+            max_frames: config.max_buffered_frames,
+        };
+        let state = SessionState::new(
+            tokio::time::Instant::now(),
+            limits,
+            config.ping_interval,
+            config.ping_timeout,
+        );
         Self {
             inner: Arc::new(ConnShared {
                 sid,
                 request,
                 transport: AtomicU8::new(transport as u8),
                 closing: AtomicBool::new(false),
-                max_frames,
-                outbox: Mutex::new(Outbox {
-                    frames: VecDeque::new(),
-                    close: None,
-                    poll_answer: None,
-                    get_active: false,
-                    post_active: false,
-                    upgrade: UpgradeState::None,
-                }),
+                state: Mutex::new(state),
                 data_ready: Notify::new(),
                 driver: Notify::new(),
             }),
@@ -273,11 +276,18 @@ impl EngineConn {
         &self.inner
     }
 
-    pub(crate) fn outbox(&self) -> MutexGuard<'_, Outbox> {
-        lock(&self.inner.outbox)
+    /// Lock the session state. Held briefly, never across an await.
+    pub(crate) fn state(&self) -> StateGuard<'_> {
+        StateGuard {
+            state: lock(&self.inner.state),
+            closing: &self.inner.closing,
+        }
     }
 
-    pub(crate) fn set_transport(&self, t: Transport) {
+    /// Switch the transport; called with the state locked (`_state`), so that the polling
+    /// timer task, which reads the transport under the same lock, sees the change before
+    /// it touches the heartbeat again.
+    pub(crate) fn set_transport(&self, _state: &mut StateGuard<'_>, t: Transport) {
         self.inner.transport.store(t as u8, Ordering::Release);
     }
 
@@ -286,32 +296,13 @@ impl EngineConn {
         if !self.inner.closing.load(Ordering::Acquire) {
             return None;
         }
-        self.outbox().close
-    }
-
-    /// Mark the connection closing (first reason wins) with the outbox already locked.
-    pub(crate) fn request_close_locked(&self, ob: &mut Outbox, reason: CloseReason) {
-        if ob.close.is_none() {
-            ob.close = Some(reason);
-            self.inner.closing.store(true, Ordering::Release);
-        }
+        self.state().close_reason()
     }
 
     /// Wake everything that waits on this connection.
     pub(crate) fn wake_all(&self) {
         self.inner.data_ready.notify_one();
         self.inner.driver.notify_one();
-    }
-
-    /// Queue a frame regardless of the bound (heartbeat pings): at most one such frame is
-    /// ever outstanding.
-    pub(crate) fn push_control(&self, frame: Frame) {
-        let mut ob = self.outbox();
-        if ob.close.is_none() {
-            ob.frames.push_back(frame);
-        }
-        drop(ob);
-        self.inner.data_ready.notify_one();
     }
 
     /// The Engine.IO session id.
@@ -333,32 +324,28 @@ impl EngineConn {
         &self.inner.request
     }
 
-    /// Queue a frame. Never blocks and never waits: a full queue closes the connection with
-    /// [`CloseReason::SendBufferFull`] and returns [`SendError::Full`].
+    /// Queue a frame. Never blocks and never waits: when the queue would exceed
+    /// [`EngineConfig::max_buffered_bytes`] (or the [`EngineConfig::max_buffered_frames`]
+    /// safety net), the connection closes with [`CloseReason::SendBufferFull`] and this
+    /// returns [`SendError::Full`].
     pub fn send(&self, frame: Frame) -> Result<(), SendError> {
-        self.send_iter(1, std::iter::once(frame))
+        let r = self.state().push(frame);
+        self.after_push(r)
     }
 
     /// Queue several frames atomically (a packet and its attachments): all or nothing.
     pub fn send_many(&self, frames: &[Frame]) -> Result<(), SendError> {
-        self.send_iter(frames.len(), frames.iter().cloned())
+        let r = self.state().push_many(frames);
+        self.after_push(r)
     }
 
-    fn send_iter(&self, n: usize, frames: impl Iterator<Item = Frame>) -> Result<(), SendError> {
-        let mut ob = self.outbox();
-        if ob.close.is_some() {
-            return Err(SendError::Closed);
+    fn after_push(&self, r: Result<(), SendError>) -> Result<(), SendError> {
+        match r {
+            Ok(()) => self.inner.data_ready.notify_one(),
+            Err(SendError::Full) => self.wake_all(),
+            Err(SendError::Closed) => {}
         }
-        if ob.frames.len().saturating_add(n) > self.inner.max_frames {
-            self.request_close_locked(&mut ob, CloseReason::SendBufferFull);
-            drop(ob);
-            self.wake_all();
-            return Err(SendError::Full);
-        }
-        ob.frames.extend(frames);
-        drop(ob);
-        self.inner.data_ready.notify_one();
-        Ok(())
+        r
     }
 
     /// Close the connection: flush what is queued (best effort), then close with `reason`.
@@ -366,9 +353,7 @@ impl EngineConn {
     /// The handler's `on_close` runs later, from the connection's transport task, never
     /// inside this call, so it is safe to call from any callback.
     pub fn close(&self, reason: CloseReason) {
-        let mut ob = self.outbox();
-        self.request_close_locked(&mut ob, reason);
-        drop(ob);
+        self.state().request_close(reason);
         self.wake_all();
     }
 

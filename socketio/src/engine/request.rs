@@ -1,7 +1,6 @@
 //! The HTTP side of the engine: request validation with the reference server's error
 //! contract, polling GET/POST, handshakes, cookies and compression.
 
-use std::collections::VecDeque;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,12 +13,13 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::core::{EngineInner, Session, drive_polling};
+use super::core::{EngineInner, Session, drive_polling, handshake};
+use super::session::{GetAnswer, PollAnswer, PollLimits};
 use super::{
-    CloseReason, Engine, EngineConn, EngineHandler, Frame, Message, PollAnswer, RequestInfo,
-    Transport, UpgradeState, admission, cors, form_pairs, lock, ws,
+    CloseReason, Engine, EngineConn, EngineHandler, Frame, Message, RequestInfo, Transport,
+    admission, cors, form_pairs, lock, ws,
 };
-use crate::proto::eio::{self, Handshake, Packet, PayloadFrame, PayloadPacket};
+use crate::proto::eio::{self, Packet, PayloadFrame, PayloadPacket};
 use futures_util::FutureExt as _;
 
 /// The reference server's error codes (`{"code":n,"message":…}`, status 400).
@@ -198,15 +198,19 @@ async fn route<H: EngineHandler>(engine: &Arc<EngineInner<H>>, req: Request) -> 
     };
     if session.conn.is_closed() {
         // After a client close (`1`) that found no poll pending, the poll the client had
-        // in flight is still owed its `6`, even if it arrives second.
-        let owed = transport == Transport::Polling && req.method() == Method::GET && {
-            let ob = session.conn.outbox();
-            ob.poll_answer.is_some() && !ob.get_active
-        };
+        // in flight is still owed its `6`, even if it arrives second; after a server close,
+        // the frames queued before it are still owed to the polls that follow.
+        let owed = transport == Transport::Polling
+            && req.method() == Method::GET
+            && session.conn.state().owes_poll_answer();
         if !owed {
             return EioError::UnknownSid.response();
         }
-    } else if lock(&session.hb).expired(tokio::time::Instant::now()) {
+    } else if session
+        .conn
+        .state()
+        .heartbeat_expired(tokio::time::Instant::now())
+    {
         // The timer task may not have run yet; the deadline is exact all the same.
         session.conn.close(CloseReason::PingTimeout);
         return EioError::UnknownSid.response();
@@ -241,22 +245,6 @@ fn set_cookie<H: EngineHandler>(engine: &EngineInner<H>, sid: &str, resp: &mut R
     if let Ok(v) = HeaderValue::from_str(&v) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
-}
-
-pub(crate) fn handshake<H: EngineHandler>(
-    engine: &EngineInner<H>,
-    sid: &str,
-    upgrades: &[&str],
-) -> String {
-    let c = &engine.config;
-    Handshake {
-        sid,
-        upgrades,
-        ping_interval_ms: u64::try_from(c.ping_interval.as_millis()).unwrap_or(u64::MAX),
-        ping_timeout_ms: u64::try_from(c.ping_timeout.as_millis()).unwrap_or(u64::MAX),
-        max_payload: c.max_payload,
-    }
-    .encode()
 }
 
 fn polling_handshake<H: EngineHandler>(
@@ -313,23 +301,17 @@ async fn websocket<H: EngineHandler>(
         Some(session) => {
             // Like the reference server, a WebSocket that may not upgrade this session
             // (already upgraded or upgrading, upgrades off) is accepted, then closed.
-            let refused = {
-                let mut ob = session.conn.outbox();
-                let refused = !config.allow_upgrades
-                    || session.conn.transport() != Transport::Polling
-                    || ob.upgrade != UpgradeState::None
-                    || ob.close.is_some();
-                if !refused {
-                    ob.upgrade = UpgradeState::Pending;
-                }
-                refused
-            };
-            if refused {
-                return upgrade.on_upgrade(ws::refuse);
+            let accepted = session
+                .conn
+                .state()
+                .on_upgrade_request(config.allow_upgrades, session.conn.transport());
+            if !accepted {
+                let limit = config.upgrade_timeout;
+                return upgrade.on_upgrade(move |socket| ws::refuse(socket, limit));
             }
             let failed = Arc::clone(&session);
             upgrade
-                .on_failed_upgrade(move |_| failed.conn.outbox().upgrade = UpgradeState::None)
+                .on_failed_upgrade(move |_| failed.conn.state().on_upgrade_cancelled())
                 .on_upgrade(move |socket| ws::run_upgrade(engine, session, socket))
         }
     }
@@ -343,11 +325,11 @@ struct Active<'a> {
 
 impl Drop for Active<'_> {
     fn drop(&mut self) {
-        let mut ob = self.conn.outbox();
+        let mut st = self.conn.state();
         if self.post {
-            ob.post_active = false;
+            st.on_post_end();
         } else {
-            ob.get_active = false;
+            st.on_get_end();
         }
     }
 }
@@ -364,71 +346,44 @@ async fn poll_get<H: EngineHandler>(
     headers: &HeaderMap,
 ) -> Response<Body> {
     let conn = &session.conn;
-    {
-        let mut ob = conn.outbox();
-        if ob.get_active {
-            ob.poll_answer = Some(PollAnswer::Close);
-            conn.request_close_locked(&mut ob, CloseReason::TransportError);
-            drop(ob);
-            conn.wake_all();
-            return EioError::BadRequest.response();
-        }
-        ob.get_active = true;
+    if conn.state().on_get().is_err() {
+        conn.wake_all();
+        return EioError::BadRequest.response();
     }
     let _active = Active { conn, post: false };
-    let mut frames = VecDeque::new();
+    let limits = PollLimits {
+        max_packets: engine.config.max_poll_packets,
+        max_bytes: engine.config.max_poll_bytes,
+    };
+    let mut frames = Vec::new();
     loop {
         let woken = conn.shared().data_ready.notified();
-        let answer = {
-            let mut ob = conn.outbox();
-            if let Some(a) = ob.poll_answer.take() {
-                conn.shared().driver.notify_one();
-                Some(Some(a))
-            } else if conn.transport() == Transport::Websocket {
-                Some(Some(PollAnswer::Noop))
-            } else if !ob.frames.is_empty() {
-                std::mem::swap(&mut ob.frames, &mut frames);
-                Some(None)
-            } else if let Some(reason) = ob.close {
-                // A deliberate close is announced with a close packet; a session that ended on
-                // an error (payload too large, parse error, ...) fails the poll, so clients
-                // report a transport error rather than a server disconnect.
-                Some(Some(if closes_gracefully(reason) {
-                    PollAnswer::Close
-                } else {
-                    PollAnswer::Error
-                }))
-            } else if ob.upgrade == UpgradeState::Probed {
-                Some(Some(PollAnswer::Noop))
-            } else {
-                None
-            }
-        };
+        let answer = conn.state().poll_get(conn.transport(), limits, &mut frames);
         match answer {
-            None => woken.await,
-            Some(Some(a)) => {
+            GetAnswer::Wait => woken.await,
+            GetAnswer::Data => {
+                if conn.is_closed() {
+                    // `finish_polling` waits for the rest of the queue to be taken.
+                    conn.shared().driver.notify_one();
+                }
+                break;
+            }
+            GetAnswer::Answer(a) => {
+                conn.shared().driver.notify_one();
                 return match a {
                     PollAnswer::Noop => text("6"),
                     PollAnswer::Close => text("1"),
                     PollAnswer::Error => EioError::BadRequest.response(),
                 };
             }
-            Some(None) => break,
         }
     }
     let payload = eio::encode_payload(frames.iter().map(|f| match f {
         Frame::Text(t) => PayloadFrame::Text(t),
         Frame::Binary(b) => PayloadFrame::Binary(b),
     }));
-    compress(engine, headers, payload)
-}
-
-/// Whether a session closed for `reason` announces it to a pending poll with a close packet.
-fn closes_gracefully(reason: CloseReason) -> bool {
-    matches!(
-        reason,
-        CloseReason::TransportClose | CloseReason::ForcedClose | CloseReason::ServerShuttingDown
-    )
+    drop(frames);
+    compress(engine, headers, payload).await
 }
 
 fn accepts(headers: &HeaderMap, coding: &str) -> bool {
@@ -451,7 +406,41 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
         })
 }
 
-fn compress<H: EngineHandler>(
+/// Payloads at least this large are compressed on the blocking pool, not on the async
+/// worker, so one client's large polls cannot stall the other connections of that worker.
+const INLINE_COMPRESSION_LIMIT: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+enum Coding {
+    Gzip,
+    Deflate,
+}
+
+impl Coding {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Gzip => "gzip",
+            Self::Deflate => "deflate",
+        }
+    }
+
+    fn encode(self, payload: &[u8]) -> Option<Vec<u8>> {
+        let level = flate2::Compression::default();
+        let out = Vec::with_capacity(payload.len() / 4);
+        match self {
+            Self::Gzip => {
+                let mut e = flate2::write::GzEncoder::new(out, level);
+                e.write_all(payload).and_then(|_| e.finish()).ok()
+            }
+            Self::Deflate => {
+                let mut e = flate2::write::ZlibEncoder::new(out, level);
+                e.write_all(payload).and_then(|_| e.finish()).ok()
+            }
+        }
+    }
+}
+
+async fn compress<H: EngineHandler>(
     engine: &EngineInner<H>,
     headers: &HeaderMap,
     payload: Vec<u8>,
@@ -460,31 +449,49 @@ fn compress<H: EngineHandler>(
         .config
         .compression_threshold
         .is_some_and(|t| payload.len() >= t);
-    if big {
-        let level = flate2::Compression::default();
-        let encoded = if accepts(headers, "gzip") {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
-            e.write_all(&payload)
-                .and_then(|_| e.finish())
-                .ok()
-                .map(|b| (b, "gzip"))
-        } else if accepts(headers, "deflate") {
-            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), level);
-            e.write_all(&payload)
-                .and_then(|_| e.finish())
-                .ok()
-                .map(|b| (b, "deflate"))
-        } else {
-            None
-        };
-        if let Some((body, coding)) = encoded {
-            let mut resp = text(body);
-            resp.headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
-            return resp;
+    let coding = if !big {
+        None
+    } else if accepts(headers, "gzip") {
+        Some(Coding::Gzip)
+    } else if accepts(headers, "deflate") {
+        Some(Coding::Deflate)
+    } else {
+        None
+    };
+    let Some(coding) = coding else {
+        return text(payload);
+    };
+    let (payload, encoded) = if payload.len() < INLINE_COMPRESSION_LIMIT {
+        let encoded = coding.encode(&payload);
+        (payload, encoded)
+    } else {
+        match tokio::task::spawn_blocking(move || {
+            let encoded = coding.encode(&payload);
+            (payload, encoded)
+        })
+        .await
+        {
+            Ok(done) => done,
+            Err(_) => {
+                return response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    Body::empty(),
+                );
+            }
         }
+    };
+    match encoded {
+        Some(body) => {
+            let mut resp = text(body);
+            resp.headers_mut().insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(coding.name()),
+            );
+            resp
+        }
+        None => text(payload),
     }
-    text(payload)
 }
 
 async fn poll_post<H: EngineHandler>(
@@ -493,16 +500,17 @@ async fn poll_post<H: EngineHandler>(
     req: Request,
 ) -> Response<Body> {
     let conn = &session.conn;
+    let now = tokio::time::Instant::now();
+    let deadline = match conn
+        .state()
+        .on_post(now, engine.config.request_body_timeout)
     {
-        let mut ob = conn.outbox();
-        if ob.post_active {
-            conn.request_close_locked(&mut ob, CloseReason::TransportError);
-            drop(ob);
+        Ok(deadline) => deadline,
+        Err(_) => {
             conn.wake_all();
             return EioError::BadRequest.response();
         }
-        ob.post_active = true;
-    }
+    };
     let _active = Active { conn, post: true };
     let max = engine.config.max_payload;
     let too_large = || response(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", Body::empty());
@@ -524,7 +532,13 @@ async fn poll_post<H: EngineHandler>(
     if declared.is_some_and(|n| n > max as u64) {
         return fail(conn, CloseReason::TransportError, too_large());
     }
-    let body: Bytes = match Limited::new(req.into_body(), max).collect().await {
+    let collected =
+        tokio::time::timeout_at(deadline, Limited::new(req.into_body(), max).collect()).await;
+    let Ok(collected) = collected else {
+        let timed_out = response(StatusCode::REQUEST_TIMEOUT, "text/plain", Body::empty());
+        return fail(conn, CloseReason::TransportError, timed_out);
+    };
+    let body: Bytes = match collected {
         Ok(b) => b.to_bytes(),
         Err(e) if e.is::<LengthLimitError>() => {
             return fail(conn, CloseReason::TransportError, too_large());
@@ -556,14 +570,11 @@ async fn poll_post<H: EngineHandler>(
             }
             PayloadPacket::Binary(b) => engine.deliver(session, Message::Binary(b)),
             PayloadPacket::Text(Packet::Pong(_)) => {
-                lock(&session.hb).on_pong(tokio::time::Instant::now());
+                conn.state().on_pong(tokio::time::Instant::now());
             }
             PayloadPacket::Text(Packet::Noop) => {}
             PayloadPacket::Text(Packet::Close) => {
-                let mut ob = conn.outbox();
-                ob.poll_answer = Some(PollAnswer::Noop);
-                conn.request_close_locked(&mut ob, CloseReason::TransportClose);
-                drop(ob);
+                conn.state().on_client_close();
                 conn.wake_all();
                 break;
             }

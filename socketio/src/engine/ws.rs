@@ -14,12 +14,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use tokio::time::{Instant, Sleep, sleep_until, timeout_at};
+use tokio::time::{Instant, Sleep, sleep_until, timeout, timeout_at};
 
-use super::core::{EngineInner, PING, Session};
+use super::core::{EngineInner, Session, handshake};
 use super::heartbeat::Beat;
-use super::request::handshake;
-use super::{CloseReason, Frame, Message, RequestInfo, Transport, UpgradeState, lock};
+use super::{CloseReason, Frame, Message, RequestInfo, Transport};
 use crate::proto::eio::{Packet, decode_text};
 
 /// WebSocket close code for a message over `maxPayload`.
@@ -40,18 +39,19 @@ pub(crate) fn run_fresh<H: crate::engine::EngineHandler>(
     request: RequestInfo,
 ) -> impl Future<Output = ()> + Send + 'static {
     if engine.is_shutting_down() {
-        return Either::Left(refuse(socket));
+        return Either::Left(refuse(socket, engine.config.upgrade_timeout));
     }
     let sid = super::core::new_sid();
     let open = Frame::Text(handshake(&engine, &sid, &[]).into());
     let session = engine.open_with_sid(sid, request, Transport::Websocket);
-    session.conn.outbox().frames.push_front(open);
+    session.conn.state().push_open(open);
     Either::Right(run_loop(engine, session, socket))
 }
 
 /// A WebSocket opened with the sid of a polling session: `2probe`/`3probe`, `5`, then the
 /// connection loop. Anything else, or `upgrade_timeout`, cancels the upgrade and leaves the
-/// polling session as it was.
+/// polling session as it was. Every write here (`3probe`, the cancelling close frame) has a
+/// deadline too: a client that does not read cannot hold the upgrade open.
 pub(crate) async fn run_upgrade<H: crate::engine::EngineHandler>(
     engine: Arc<EngineInner<H>>,
     session: Arc<Session<H>>,
@@ -70,53 +70,43 @@ pub(crate) async fn run_upgrade<H: crate::engine::EngineHandler>(
         }
         match msg {
             WsMessage::Text(t) if t.as_str() == "2probe" => {
-                if socket
-                    .send(WsMessage::Text(Utf8Bytes::from_static("3probe")))
-                    .await
-                    .is_err()
-                {
+                let probe = socket.send(WsMessage::Text(Utf8Bytes::from_static("3probe")));
+                if !matches!(timeout_at(deadline, probe).await, Ok(Ok(()))) {
                     break false;
                 }
                 probed = true;
-                let mut ob = conn.outbox();
-                ob.upgrade = UpgradeState::Probed;
-                drop(ob);
+                conn.state().on_probe();
                 conn.shared().data_ready.notify_one();
             }
             WsMessage::Text(t) if t.as_str() == "5" && probed => {
-                let mut ob = conn.outbox();
-                if ob.close.is_some() {
+                let mut st = conn.state();
+                if !st.on_upgrade_done() {
                     break false;
                 }
-                ob.upgrade = UpgradeState::None;
-                if ob.get_active {
-                    ob.poll_answer = Some(super::PollAnswer::Noop);
-                }
-                // Under the heartbeat lock, so the polling timer task sees the change
-                // before it touches the heartbeat again.
-                let _hb = lock(&session.hb);
-                conn.set_transport(Transport::Websocket);
+                conn.set_transport(&mut st, Transport::Websocket);
                 break true;
             }
             WsMessage::Ping(_) | WsMessage::Pong(_) => {
-                let _ = socket.flush().await;
+                let _ = timeout_at(deadline, socket.flush()).await;
             }
             _ => break false,
         }
     };
     if !upgraded {
-        conn.outbox().upgrade = UpgradeState::None;
+        conn.state().on_upgrade_cancelled();
         conn.shared().data_ready.notify_one();
-        let _ = socket.send(close_msg(NORMAL)).await;
+        let limit = engine.config.upgrade_timeout;
+        let _ = timeout(limit, socket.send(close_msg(NORMAL))).await;
         return;
     }
     conn.wake_all();
     run_loop(engine, session, socket).await;
 }
 
-/// Accept a WebSocket only to close it at once.
-pub(crate) async fn refuse(mut socket: WebSocket) {
-    let _ = socket.send(close_msg(NORMAL)).await;
+/// Accept a WebSocket only to close it at once; the close frame's write may take at most
+/// `limit`.
+pub(crate) async fn refuse(mut socket: WebSocket, limit: Duration) {
+    let _ = timeout(limit, socket.send(close_msg(NORMAL))).await;
 }
 
 fn close_msg(code: u16) -> WsMessage {
@@ -179,7 +169,7 @@ fn on_message<H: crate::engine::EngineHandler>(
                     Incoming::Continue
                 }
                 Ok(Packet::Pong(_)) => {
-                    lock(&session.hb).on_pong(Instant::now());
+                    session.conn.state().on_pong(Instant::now());
                     Incoming::Continue
                 }
                 Ok(Packet::Close) => Incoming::Close(CloseReason::TransportClose, NORMAL),
@@ -212,7 +202,7 @@ async fn run_loop<H: crate::engine::EngineHandler>(
     let write_timeout = engine.config.ping_interval + engine.config.ping_timeout;
     let mut batch = VecDeque::new();
     let mut code = NORMAL;
-    let sleep = sleep_until(lock(&session.hb).deadline());
+    let sleep = sleep_until(conn.state().timer_deadline());
     tokio::pin!(sleep);
     let gate = ReadGate::new();
     // tungstenite queued an automatic pong that the next write must flush.
@@ -222,10 +212,9 @@ async fn run_loop<H: crate::engine::EngineHandler>(
     let mut abandoned = false;
     let reason = loop {
         let woken = conn.shared().data_ready.notified();
-        let closing = {
-            let mut ob = conn.outbox();
-            std::mem::swap(&mut ob.frames, &mut batch);
-            ob.close
+        let (closing, deadline) = {
+            let mut st = conn.state();
+            (st.take_all(&mut batch), st.timer_deadline())
         };
         if !batch.is_empty() || std::mem::take(&mut flush) {
             // A client that stops reading blocks the write: a close requested meanwhile
@@ -250,7 +239,6 @@ async fn run_loop<H: crate::engine::EngineHandler>(
         if let Some(reason) = closing {
             break reason;
         }
-        let deadline = lock(&session.hb).deadline();
         if sleep.deadline() != deadline {
             sleep.as_mut().reset(deadline);
         }
@@ -282,10 +270,10 @@ async fn run_loop<H: crate::engine::EngineHandler>(
             }
             _ = woken => {}
             _ = &mut sleep => {
-                let beat = lock(&session.hb).poll(Instant::now());
+                let beat = conn.state().poll_timer(Instant::now());
                 match beat {
-                    Beat::SendPing => conn.push_control(PING),
-                    Beat::TimedOut => conn.close(CloseReason::PingTimeout),
+                    Beat::SendPing => conn.shared().data_ready.notify_one(),
+                    Beat::TimedOut => conn.wake_all(),
                     Beat::Wait => {}
                 }
             }
@@ -301,7 +289,7 @@ async fn run_loop<H: crate::engine::EngineHandler>(
 async fn close_requested(conn: &crate::engine::EngineConn) -> CloseReason {
     loop {
         let woken = conn.shared().data_ready.notified();
-        if let Some(reason) = conn.outbox().close {
+        if let Some(reason) = conn.state().close_reason() {
             return reason;
         }
         woken.await;
