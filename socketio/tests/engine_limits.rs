@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use bytes::Bytes;
+use futures_util::StreamExt as _;
 use socketio::engine::{
     CloseReason, Engine, EngineConfig, EngineConn, EngineHandler, Frame, Message, SendError,
 };
@@ -366,6 +367,77 @@ async fn a_server_close_still_delivers_the_queue_in_batches() {
     let want: Vec<Vec<u8>> = (0..40).map(|i| format!("4m{i}").into_bytes()).collect();
     assert_eq!(got, want);
     assert_eq!(http.get(&poll_uri(&sid)).await.status, 400);
+}
+
+type WsClient =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next(ws: &mut WsClient) -> tokio_tungstenite::tungstenite::Message {
+    tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+}
+
+/// The same burst, sent without yielding (as one handler broadcasting in a loop), to a
+/// WebSocket client: it gets everything in order (the old frame cap closed it too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_client_survives_a_burst() {
+    const EVENTS: usize = 3_000;
+    let mut b = bed(EngineConfig::default()).await;
+    let url = format!("ws://{}/engine.io/?EIO=4&transport=websocket", b.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let conn = b.next_open().await;
+    for i in 0..EVENTS {
+        let frames = [
+            Frame::Text(Bytes::from(format!("451-[\"burst\",{i}]"))),
+            Frame::Binary(Bytes::from(vec![1u8])),
+            Frame::Binary(Bytes::from(vec![2u8])),
+            Frame::Binary(Bytes::from(vec![3u8])),
+        ];
+        conn.send_many(&frames).unwrap();
+    }
+    assert!(next(&mut ws).await.into_text().unwrap().starts_with('0'));
+    for i in 0..EVENTS {
+        let text = next(&mut ws).await.into_text().unwrap();
+        assert_eq!(text.as_str(), format!("451-[\"burst\",{i}]"));
+        for a in 1..=3u8 {
+            assert_eq!(next(&mut ws).await.into_data().as_ref(), [a]);
+        }
+    }
+    assert!(!conn.is_closed());
+}
+
+/// A WebSocket client that never reads: once the kernel buffers are full, the queue grows
+/// to `max_buffered_bytes` and the connection closes with `SendBufferFull`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_client_that_never_reads_is_closed_at_the_byte_limit() {
+    let config = EngineConfig {
+        max_buffered_bytes: 1 << 20,
+        ..EngineConfig::default()
+    };
+    let mut b = bed(config).await;
+    let url = format!("ws://{}/engine.io/?EIO=4&transport=websocket", b.addr);
+    let (_ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let conn = b.next_open().await;
+    let big = Frame::Binary(Bytes::from(vec![0u8; 64 * 1024]));
+    let mut refused = None;
+    for i in 0..100_000 {
+        if let Err(e) = conn.send(big.clone()) {
+            refused = Some((i, e));
+            break;
+        }
+        if i % 8 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    let (i, e) = refused.expect("the queue never filled");
+    assert_eq!(e, SendError::Full);
+    // 15 frames of 64 KiB + 32 fit in 1 MiB, a 16th does not; what the writer moved to the
+    // kernel meanwhile no longer counts.
+    assert!(i >= 15, "refused after {i} frames");
+    assert_eq!(b.next_close().await.1, CloseReason::SendBufferFull);
 }
 
 // ---------------------------------------------------------------- deadlines

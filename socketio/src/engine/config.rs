@@ -100,7 +100,7 @@ pub struct EngineConfig {
     pub max_buffered_frames: usize,
     /// Most packets in one polling response, binary attachments counted as packets; the rest
     /// waits in the queue for the next poll (python-engineio clients refuse a payload of
-    /// more than 16 packets). Default 16.
+    /// more than 16 packets). 0 is taken as 1. Default 16.
     pub max_poll_packets: usize,
     /// Most payload bytes in one polling response (before compression); the rest waits for
     /// the next poll. A single packet larger than this still goes, alone. Default 1,000,000

@@ -5,6 +5,12 @@
 //! an [`EngineHandler`], and sends whatever [`Frame`]s the layer above pushes into the
 //! connection's bounded outgoing queue. It can be used alone (see the `/engine.io/` echo server
 //! of `examples/testbed`).
+//!
+//! The state of one session (queue, byte budget, poll and upgrade state, heartbeat) is one
+//! sans-IO state machine, `session::SessionState`; the transports perform the I/O it asks
+//! for. Its limits ([`EngineConfig::max_buffered_bytes`], [`EngineConfig::max_poll_packets`],
+//! [`EngineConfig::max_poll_bytes`]) and deadlines ([`EngineConfig::request_body_timeout`],
+//! [`EngineConfig::upgrade_timeout`], the heartbeat) are documented on [`EngineConfig`].
 
 mod admission;
 mod config;
@@ -74,7 +80,8 @@ pub enum CloseReason {
     ParseError,
     /// The server closed the connection ([`EngineConn::close`]).
     ForcedClose,
-    /// The client could not keep up: its outgoing queue was full.
+    /// The client could not keep up: its outgoing queue reached
+    /// [`EngineConfig::max_buffered_bytes`].
     SendBufferFull,
     /// The server is shutting down.
     ServerShuttingDown,
@@ -147,7 +154,8 @@ pub(crate) fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_
 pub enum SendError {
     /// The connection is closed.
     Closed,
-    /// The outgoing queue is full; the engine closes the connection with
+    /// The frames would take the outgoing queue past [`EngineConfig::max_buffered_bytes`]
+    /// (or [`EngineConfig::max_buffered_frames`]); the engine closes the connection with
     /// [`CloseReason::SendBufferFull`].
     Full,
 }

@@ -227,8 +227,10 @@ impl SessionState {
     /// at most `max_bytes` of payload unless the first frame alone is larger (it then goes
     /// alone). The rest waits for the next GET.
     fn take_poll_batch(&mut self, limits: PollLimits, batch: &mut Vec<Frame>) {
+        let max_packets = limits.max_packets.max(1);
+        batch.reserve(self.frames.len().min(max_packets));
         let mut bytes = 0usize;
-        while batch.len() < limits.max_packets.max(1) {
+        while batch.len() < max_packets {
             let Some(next) = self.frames.front() else {
                 break;
             };
