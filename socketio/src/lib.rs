@@ -17,7 +17,7 @@ pub use proto::sio::Args;
 pub use proto::value::Value;
 pub use server::{
     AckError, AckFuture, AckResponse, AckSender, BroadcastOperator, BuildError, CallError,
-    ConnectError, DisconnectReason, EmitError, Event, EventName, Handshake, Namespace,
+    ConnectError, DisconnectReason, EmitError, Event, EventName, Handshake, JoinError, Namespace,
     NamespaceClass, Rest, ServerConfig, Socket, SocketIo, SocketIoBuilder, State,
 };
 pub use socketio_macros::{Event, namespace, on};
