@@ -78,6 +78,16 @@ impl SocketIo {
             .get_socket(sid)
     }
 
+    /// The paths clients can connect to right now: the registered namespaces (by class or
+    /// with handlers), and those created on demand (`accept_any_namespace`, the `*`
+    /// catch-all, `/`) while they have sockets. In no particular order.
+    pub fn namespaces(&self) -> Vec<String> {
+        read(&self.inner.namespaces)
+            .keys()
+            .map(|p| p.to_string())
+            .collect()
+    }
+
     /// Number of handler tasks in flight (handlers that did not complete on their first poll).
     pub fn handlers_in_flight(&self) -> usize {
         self.inner.tasks.count.load(Ordering::Acquire)
