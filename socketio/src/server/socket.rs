@@ -235,7 +235,7 @@ impl Socket {
         }
         Ok(AckFuture {
             rx,
-            _cleanup: Cleanup::Local {
+            cleanup: Cleanup::Local {
                 socket: Arc::downgrade(&self.0),
                 id,
             },
@@ -536,7 +536,7 @@ fn take_ack(socket: &SocketInner, id: u64) -> Option<oneshot::Sender<Args>> {
 pub struct AckFuture {
     rx: oneshot::Receiver<Args>,
     /// Frees the pending ack when the future is dropped, answered or not.
-    _cleanup: Cleanup,
+    cleanup: Cleanup,
 }
 
 /// What an [`AckFuture`] frees when dropped.
@@ -544,7 +544,16 @@ enum Cleanup {
     /// The slot `id` of a local socket's ack table.
     Local { socket: Weak<SocketInner>, id: u64 },
     /// A cluster-wide pending ack.
-    Remote { _on_drop: OnDrop },
+    Remote { on_drop: OnDrop },
+}
+
+impl Cleanup {
+    fn disarm(&mut self) {
+        match self {
+            Cleanup::Local { socket, .. } => *socket = Weak::new(),
+            Cleanup::Remote { on_drop } => on_drop.0 = None,
+        }
+    }
 }
 
 impl Drop for Cleanup {
@@ -564,11 +573,11 @@ impl std::fmt::Debug for AckFuture {
 }
 
 impl AckFuture {
-    /// A future resolved through `rx`; `on_drop` runs when it is dropped, answered or not.
+    /// A future resolved through `rx`; `on_drop` runs when it is dropped unanswered.
     pub(crate) fn with_cleanup(rx: oneshot::Receiver<Args>, on_drop: OnDrop) -> Self {
         Self {
             rx,
-            _cleanup: Cleanup::Remote { _on_drop: on_drop },
+            cleanup: Cleanup::Remote { on_drop },
         }
     }
 }
@@ -587,9 +596,12 @@ impl Drop for OnDrop {
 impl Future for AckFuture {
     type Output = Result<AckResponse, CallError>;
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        std::pin::Pin::new(&mut self.rx)
-            .poll(cx)
-            .map(|r| r.map(AckResponse).map_err(|_| CallError::Disconnected))
+        let r = std::pin::Pin::new(&mut self.rx).poll(cx);
+        if r.is_ready() {
+            // Answered or disconnected: the slot is already gone, nothing to free.
+            self.cleanup.disarm();
+        }
+        r.map(|r| r.map(AckResponse).map_err(|_| CallError::Disconnected))
     }
 }
 

@@ -131,12 +131,21 @@ pub struct ServerConfig {
     pub engine: EngineConfig,
     /// Path of the Socket.IO endpoint. Default `/socket.io/`.
     pub path: String,
-    /// Close a connection that joins no namespace within this time. Default 45 s (Node).
+    /// Close a connection that has no connected namespace this long after it opened.
+    /// Default 45 s (Node). A CONNECT the server rejected does not count; a connection one
+    /// of whose namespaces connected is no longer timed, even once all of them disconnected
+    /// (as Node).
     pub connect_timeout: Duration,
     /// Most binary attachments in one packet. Default 10 (Node's `maxAttachments`).
     pub max_attachments: usize,
     /// Most server-to-client acknowledgements awaited at once per socket, and (separately)
-    /// from clients connected to other servers of the cluster. Default 1024.
+    /// from clients connected to other servers of the cluster. Default 1024. Past it,
+    /// [`Socket::emit_with_ack`] fails with
+    /// [`EmitError::TooManyPendingAcks`](crate::EmitError); an ack leaves the count when it
+    /// is answered, when its [`AckFuture`](crate::AckFuture) is dropped or its `call` times
+    /// out, and when the socket disconnects. Acks another server of the cluster asks of a
+    /// local socket (a broker `emit` with a `callback`) have a budget of this size of their
+    /// own per socket, so they can never use up the application's.
     pub max_pending_acks: usize,
     /// Most events waiting for a slow handler of one socket before its connection is closed.
     /// Default 1024.
