@@ -121,7 +121,7 @@ async fn room_name_length_at_limit_and_one_more() {
         r#"432["room name too long (257 bytes, at most 256)"]"#
     );
     let ns = srv.io.of("/");
-    assert_eq!(ns.room_members(&at), [sid.clone()]);
+    assert_eq!(ns.room_members(&at), [sid.as_str()]);
     assert!(ns.room_members(&over).is_empty());
     // Bytes, not characters: 129 two-byte characters are 258 bytes.
     let wide = "é".repeat(129);
@@ -203,7 +203,7 @@ async fn sid_rooms_are_reserved_by_default() {
         ask(&mut victim, &format!(r#"421["join","{vsid}"]"#)).await,
         r#"431["ok"]"#
     );
-    assert_eq!(ns.rooms(&vsid).unwrap(), [vsid.clone()]);
+    assert_eq!(ns.rooms(&vsid).unwrap(), [vsid.as_str()]);
     ns.to(vsid.clone()).emit("secret", &1).unwrap();
     assert_eq!(
         victim.roundtrip("/", 2, "ping").await,
