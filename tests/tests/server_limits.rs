@@ -364,6 +364,62 @@ async fn a_cluster_emit_to_a_sid_reaches_it_whatever_rooms_others_joined() {
     assert_eq!(attacker.roundtrip("/", 1, "ping").await, [r#"42["x"]"#]);
 }
 
+#[tokio::test]
+async fn many_skipped_sids_are_each_skipped() {
+    let (srv, probe) = clustered(ServerConfig::default()).await;
+    let mut clients = Vec::new();
+    let mut sids = Vec::new();
+    for _ in 0..12 {
+        let mut c = Ws::open(srv.addr).await;
+        sids.push(c.connect("/", None).await);
+        clients.push(c);
+    }
+    // More sids than are compared one by one: the first ten are skipped, locally...
+    let mut op = srv.io.of("/").to("r");
+    for sid in &sids {
+        srv.io.of("/").enter_room(sid, "r").unwrap();
+    }
+    for sid in &sids[..10] {
+        op = op.skip_sid(sid.clone());
+    }
+    op.emit("local", &()).unwrap();
+    // ... and from the cluster, where the list comes from the broker.
+    probe.apply(Message::Emit {
+        event: "remote".into(),
+        args: PackedArgs::json("[]"),
+        namespace: "/".into(),
+        room: None,
+        skip_sid: Some(OneOrMany::Many(sids[..10].to_vec())),
+        callback: None,
+    });
+    for (i, c) in clients.iter_mut().enumerate() {
+        let got = c.roundtrip("/", 1, "ping").await;
+        if i < 10 {
+            assert!(got.is_empty(), "client {i}: {got:?}");
+        } else {
+            assert_eq!(got, [r#"42["local"]"#, r#"42["remote"]"#], "client {i}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_join_of_a_sid_room_is_refused_by_default() {
+    let (srv, probe) = clustered(ServerConfig::default()).await;
+    let mut victim = Ws::open(srv.addr).await;
+    let mut attacker = Ws::open(srv.addr).await;
+    let vsid = victim.connect("/", None).await;
+    let asid = attacker.connect("/", None).await;
+    probe.apply(Message::EnterRoom {
+        sid: asid.clone(),
+        namespace: "/".into(),
+        room: vsid.clone(),
+    });
+    assert_eq!(srv.io.of("/").rooms(&asid).unwrap(), [asid.as_str()]);
+    probe.apply(remote_emit("x", &vsid, None));
+    assert_eq!(victim.roundtrip("/", 1, "ping").await, [r#"42["x"]"#]);
+    assert!(attacker.roundtrip("/", 1, "ping").await.is_empty());
+}
+
 // -- namespaces --------------------------------------------------------------------------------
 
 #[tokio::test]
