@@ -170,7 +170,9 @@ pub struct ServerConfig {
     /// Refuse to let a socket join a room named after the sid of another socket of its
     /// namespace ([`JoinError::SidRoom`](crate::JoinError)). Default true. An emit to a sid
     /// always reaches that socket either way; with this off (Node's and python's behaviour)
-    /// the members of such a room receive what is sent to that sid too.
+    /// the members of such a room receive what is sent to that sid too. In a cluster the
+    /// check sees the sockets of this server only: a room named after a sid of another
+    /// server is allowed, and its members also receive cluster-wide emits to that sid.
     pub reserve_sid_rooms: bool,
     /// Most namespaces one connection may be connected (or connecting) to at once. Default
     /// 32. One CONNECT more is answered with a CONNECT_ERROR `Too many namespaces`; the
