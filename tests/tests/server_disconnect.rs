@@ -42,7 +42,7 @@ async fn fixture(config: ServerConfig) -> Fixture {
         ns.on_connect(move |s: Socket| {
             let s_tx = s_tx.clone();
             async move {
-                s.join("r1");
+                s.join("r1").unwrap();
                 s.save_session(String::from("session"));
                 s_tx.send(s).unwrap();
             }

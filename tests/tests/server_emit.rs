@@ -80,10 +80,10 @@ async fn emit_to_namespace_sid_room_and_rooms() {
         [vec![], frames(&[r#"42["one","x"]"#]), vec![]]
     );
 
-    assert!(ns.enter_room(&a, "r1"));
-    assert!(ns.enter_room(&b, "r1"));
-    assert!(ns.enter_room(&b, "r2"));
-    assert!(ns.enter_room(&c, "r2"));
+    assert!(ns.enter_room(&a, "r1").unwrap());
+    assert!(ns.enter_room(&b, "r1").unwrap());
+    assert!(ns.enter_room(&b, "r2").unwrap());
+    assert!(ns.enter_room(&c, "r2").unwrap());
     ns.to("r1").emit("room", &()).unwrap();
     let got = frames(&[r#"42["room"]"#]);
     assert_eq!(t.received().await, [got.clone(), got, vec![]]);
@@ -123,8 +123,8 @@ async fn emit_with_skip_sid() {
         [vec![], frames(&[r#"42["y"]"#]), vec![]]
     );
 
-    ns.enter_room(&a, "r");
-    ns.enter_room(&b, "r");
+    ns.enter_room(&a, "r").unwrap();
+    ns.enter_room(&b, "r").unwrap();
     ns.to("r").skip_sid(b.clone()).emit("z", &()).unwrap();
     assert_eq!(
         t.received().await,
@@ -137,7 +137,7 @@ async fn socket_side_operators_exclude_the_sender() {
     let mut t = three().await;
     let ns = t.srv.io.of("/");
     for sid in &t.sids {
-        ns.enter_room(sid, "r");
+        ns.enter_room(sid, "r").unwrap();
     }
     t.clients[0].send(r#"421["to_room_but_me","r"]"#).await;
     assert_eq!(t.clients[0].recv_text().await, "431[]");

@@ -20,7 +20,7 @@ async fn server() -> TestServer {
         let ns = io.of(nsp);
         ns.on("ping", async || ());
         ns.on("join", async |s: Socket, room: String| {
-            s.join(room);
+            s.join(room).unwrap();
             s.rooms()
         });
         ns.on("leave", async |s: Socket, room: String| {
@@ -112,9 +112,9 @@ async fn namespace_room_api() {
     let sa = a.connect("/", None).await;
     let sb = b.connect("/", None).await;
     let ns = srv.io.of("/");
-    assert!(ns.enter_room(&sa, "r"));
-    assert!(ns.enter_room(&sb, "r"));
-    assert!(!ns.enter_room("no-such-sid", "r"));
+    assert!(ns.enter_room(&sa, "r").unwrap());
+    assert!(ns.enter_room(&sb, "r").unwrap());
+    assert!(!ns.enter_room("no-such-sid", "r").unwrap());
     assert_eq!(
         sorted(ns.room_members("r")),
         sorted(vec![sa.clone(), sb.clone()])
@@ -126,8 +126,8 @@ async fn namespace_room_api() {
     assert_eq!(ns.room_members("r"), vec![sb.clone()]);
     assert_eq!(ns.rooms(&sa).unwrap(), vec![sa.clone()]);
 
-    ns.enter_room(&sa, "r");
-    ns.enter_room(&sa, "other");
+    ns.enter_room(&sa, "r").unwrap();
+    ns.enter_room(&sa, "other").unwrap();
     ns.close_room("r");
     assert!(ns.room_members("r").is_empty());
     assert_eq!(ns.rooms(&sa).unwrap(), [sa.clone(), "other".to_owned()]);
@@ -138,7 +138,7 @@ async fn namespace_room_api() {
     assert_eq!(a.roundtrip("/", 1, "ping").await, [r#"42["still"]"#]);
     assert!(b.roundtrip("/", 1, "ping").await.is_empty());
     // A socket can re-join a closed room.
-    assert!(ns.enter_room(&sb, "r"));
+    assert!(ns.enter_room(&sb, "r").unwrap());
     assert_eq!(ns.room_members("r"), vec![sb.clone()]);
 }
 

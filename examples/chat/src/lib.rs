@@ -91,7 +91,7 @@ impl Chat {
     #[on]
     fn join(&self, socket: Socket, join: Join) -> Result<String, String> {
         let room = clean(&join.room).ok_or("a room name is 1 to 500 characters")?;
-        socket.join(room.clone());
+        socket.join(&room).map_err(|e| e.to_string())?;
         self.notice(&socket, &room, "joined");
         Ok(room)
     }

@@ -26,7 +26,8 @@ fn events(ns: &Namespace) {
         socket.emit("message-back", &args).ok();
     });
     ns.on("join", async |socket: Socket, arg: RoomArg| {
-        socket.join(arg.room);
+        // The contract acks `true` either way.
+        socket.join(arg.room).ok();
         true
     });
     ns.on("leave", async |socket: Socket, arg: RoomArg| {

@@ -17,6 +17,9 @@ pub(crate) struct ClientState {
     decoder: Decoder,
     sockets: SmallVec<[Socket; 2]>,
     connect_timer: Option<tokio::task::AbortHandle>,
+    /// Set once a namespace of this connection is connected: the connect timer then spares
+    /// it (a rejected CONNECT does not).
+    joined: Arc<AtomicBool>,
 }
 
 static WARNED_EMPTY: AtomicBool = AtomicBool::new(false);
@@ -27,14 +30,19 @@ impl EngineHandler for Client {
     fn on_open(&self, conn: &EngineConn) -> ClientState {
         let timeout = self.io.config.connect_timeout;
         let c = conn.clone();
+        let joined = Arc::new(AtomicBool::new(false));
+        let j = joined.clone();
         let timer = tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
-            c.close(CloseReason::ForcedClose);
+            if !j.load(Ordering::Acquire) {
+                c.close(CloseReason::ForcedClose);
+            }
         });
         ClientState {
             decoder: Decoder::new(self.io.config.max_attachments),
             sockets: SmallVec::new(),
             connect_timer: Some(timer.abort_handle()),
+            joined,
         }
     }
 
@@ -108,6 +116,12 @@ impl Client {
             send_connect_error(conn, &nsp, &ConnectError::new("Unable to connect"));
             return;
         }
+        // `socket` above dropped the closed sockets: these are connected or connecting.
+        if state.sockets.len() >= self.io.config.max_namespaces_per_connection {
+            tracing::debug!(eio_sid = %conn.sid(), nsp = %nsp, "too many namespaces on one connection");
+            send_connect_error(conn, &nsp, &ConnectError::new("Too many namespaces"));
+            return;
+        }
         let Some(ns) = self.io.ns_for_connect(&nsp) else {
             if read(&self.io.namespaces).is_empty() && !WARNED_EMPTY.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
@@ -120,9 +134,6 @@ impl Client {
             send_connect_error(conn, &nsp, &ConnectError::new("Invalid namespace"));
             return;
         };
-        if let Some(t) = state.connect_timer.take() {
-            t.abort();
-        }
         let handshake = Arc::new(Handshake {
             conn: conn.clone(),
             auth,
@@ -133,15 +144,24 @@ impl Client {
         state.sockets.push(socket.clone());
         let handler = ns.connect_handler();
         let Some(handler) = handler else {
-            finish_connect(&socket);
+            if finish_connect(&socket, &state.joined) {
+                if let Some(t) = state.connect_timer.take() {
+                    t.abort();
+                }
+            }
             return;
         };
         let ctx = ConnectContext {
             socket: socket.clone(),
             handshake,
         };
+        let joined = state.joined.clone();
         if self.io.config.always_connect {
-            finish_connect(&socket);
+            if finish_connect(&socket, &joined) {
+                if let Some(t) = state.connect_timer.take() {
+                    t.abort();
+                }
+            }
             let s = socket.clone();
             let fut = handler(ctx);
             socket.run_ordered(
@@ -160,7 +180,9 @@ impl Client {
         socket.run_ordered(
             Box::pin(async move {
                 match fut.await {
-                    Ok(()) => finish_connect(&s),
+                    Ok(()) => {
+                        finish_connect(&s, &joined);
+                    }
                     Err(e) => {
                         send_connect_error(&s.0.conn, s.ns(), &e);
                         s.close(DisconnectReason::ServerNamespaceDisconnect);
@@ -178,15 +200,20 @@ fn send_connect_error(conn: &EngineConn, nsp: &str, err: &ConnectError) {
     let _ = conn.send(Frame::Text(enc.text));
 }
 
-fn finish_connect(s: &Socket) {
+/// Connect `s` (unless closed meanwhile) and mark its connection `joined` (the connect
+/// timeout no longer applies). Returns whether it connected.
+fn finish_connect(s: &Socket, joined: &AtomicBool) -> bool {
     if s.is_closed() {
-        return;
+        return false;
     }
     s.0.ns.add_socket(s);
     let enc = sio::encode_connect(s.ns(), s.id());
     if !s.mark_connected(&enc) {
         s.0.ns.remove_socket(s);
+        return false;
     }
+    joined.store(true, Ordering::Release);
+    true
 }
 
 fn dispatch(s: &Socket, name: String, args: Args, id: Option<u64>) {

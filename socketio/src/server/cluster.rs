@@ -147,7 +147,9 @@ pub(crate) fn apply(io: &Arc<IoInner>, env: Envelope) {
             room,
         } => {
             if let Some(s) = local_socket(io, &namespace, &sid) {
-                s.join(room);
+                if let Err(e) = s.join(&room) {
+                    tracing::debug!(error = %e, "cluster enter_room refused");
+                }
             }
         }
         Message::LeaveRoom {
@@ -192,7 +194,10 @@ pub(crate) fn apply(io: &Arc<IoInner>, env: Envelope) {
 }
 
 /// A remote host asked for the ack of its emit: emit with an ack id of ours to every local
-/// target and publish each answer back to `origin` as a `callback` message.
+/// target and publish each answer back to `origin` as a `callback` message. These acks count
+/// against a budget of each socket's own, separate from the application's (at most
+/// [`ServerConfig::max_pending_acks`](crate::ServerConfig::max_pending_acks) each), so that
+/// a broker cannot stop the application from asking its sockets.
 fn emit_for_remote_host(
     io: &Arc<IoInner>,
     op: &BroadcastOperator,
@@ -202,7 +207,7 @@ fn emit_for_remote_host(
     cb: CallbackRef,
 ) {
     for socket in op.ns.targets(&op.rooms, &op.skip) {
-        let fut = match socket.emit_with_ack(event, args) {
+        let fut = match socket.emit_with_ack_from(event, args, true) {
             Ok(f) => f,
             Err(e) => {
                 tracing::debug!(error = %e, "cluster emit with ack not delivered");

@@ -30,8 +30,13 @@ impl SocketIo {
         &self.inner.config
     }
 
-    /// A namespace, created if needed. `"*"` is the catch-all namespace: its handlers serve
-    /// every namespace that has none of its own.
+    /// A namespace. `"*"` is the catch-all namespace: its handlers serve every namespace
+    /// that has none of its own.
+    ///
+    /// Registering a handler on it (`on`, `on_any`, `on_connect`, `on_disconnect`) makes the
+    /// path joinable and keeps the namespace for the server's lifetime. Used only to emit,
+    /// it never makes a path joinable: emitting to a path no client is connected to reaches
+    /// nobody here (and is still published to the cluster).
     pub fn of(&self, path: &str) -> Namespace {
         let path = normalize_ns(path);
         if path == "*" {
@@ -46,7 +51,14 @@ impl SocketIo {
                 handlers,
             ));
         }
-        Namespace(self.inner.ns_or_create(&path))
+        let found = read(&self.inner.namespaces).get(&*path).cloned();
+        Namespace(found.unwrap_or_else(|| {
+            NsInner::new(
+                Arc::from(path),
+                Arc::downgrade(&self.inner),
+                Arc::new(RwLock::new(Handlers::default())),
+            )
+        }))
     }
 
     /// Emit to every socket of the main namespace `/`.
@@ -64,6 +76,16 @@ impl SocketIo {
         read(&self.inner.namespaces)
             .get(&*normalize_ns(ns))?
             .get_socket(sid)
+    }
+
+    /// The paths clients can connect to right now: the registered namespaces (by class or
+    /// with handlers), and those created on demand (`accept_any_namespace`, the `*`
+    /// catch-all, `/`) while they have sockets. In no particular order.
+    pub fn namespaces(&self) -> Vec<String> {
+        read(&self.inner.namespaces)
+            .keys()
+            .map(|p| p.to_string())
+            .collect()
     }
 
     /// Number of handler tasks in flight (handlers that did not complete on their first poll).
@@ -247,7 +269,7 @@ impl SocketIoBuilder {
             manager.start(Arc::new(ClusterSink(Arc::downgrade(&inner))));
         }
         let io = SocketIo { inner };
-        class::register_all(|path| io.of(path).0.handlers.clone(), self.classes)?;
+        class::register_all(|path| io.of(path).attached().handlers.clone(), self.classes)?;
         Ok(io)
     }
 }

@@ -16,6 +16,7 @@ pub(crate) mod emit;
 pub(crate) mod handler;
 pub(crate) mod io;
 pub(crate) mod ns;
+pub(crate) mod rooms;
 pub(crate) mod socket;
 pub(crate) mod state;
 pub(crate) mod types;
@@ -28,6 +29,7 @@ pub use handler::{
 };
 pub use io::SocketIoBuilder;
 pub use ns::Namespace;
+pub use rooms::JoinError;
 pub use socket::{AckFuture, AckResponse, CallError, EmitError};
 pub use state::{ServerConfig, Socket, SocketIo};
 pub use types::{

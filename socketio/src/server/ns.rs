@@ -1,6 +1,7 @@
 //! Namespaces: handler tables, the sockets connected to them, and their rooms.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -9,6 +10,7 @@ use serde::de::DeserializeOwned;
 use super::cluster;
 use super::emit::BroadcastOperator;
 use super::handler::{self, ConnectHandler, DisconnectHandler, EventHandler};
+use super::rooms::JoinError;
 use super::socket::{AckFuture, CallError, EmitError};
 use super::state::{NsInner, Socket, read, write};
 use crate::adapter::pubsub::Message;
@@ -34,6 +36,27 @@ impl std::fmt::Debug for Namespace {
 }
 
 impl Namespace {
+    /// The namespace handlers are registered on: this one, made joinable and kept from now
+    /// on (or the one that meanwhile took its path). `*` is never in the map.
+    pub(crate) fn attached(&self) -> Arc<NsInner> {
+        if &*self.0.path == "*" {
+            return self.0.clone();
+        }
+        self.0.io_inner().attach(&self.0)
+    }
+
+    /// The namespace emits and room operations apply to: this one while it is in the
+    /// server's map, else whichever took its path (a handle from `io.of(path)` taken before
+    /// a client connected, or kept after a namespace created on demand emptied).
+    fn live(&self) -> Arc<NsInner> {
+        if self.0.in_map.load(Ordering::Acquire) {
+            return self.0.clone();
+        }
+        let io = self.0.io_inner();
+        let found = read(&io.namespaces).get(&self.0.path).cloned();
+        found.unwrap_or_else(|| self.0.clone())
+    }
+
     /// The namespace path.
     pub fn path(&self) -> &str {
         &self.0.path
@@ -42,7 +65,7 @@ impl Namespace {
     /// Handle `event`. Replaces a previous function handler for the same event.
     pub fn on<H: EventHandler<M>, M>(&self, event: impl Into<String>, handler: H) -> &Self {
         let name: Arc<str> = Arc::from(event.into());
-        write(&self.0.handlers)
+        write(&self.attached().handlers)
             .func
             .events
             .insert(name, handler::erase_event(handler));
@@ -52,26 +75,26 @@ impl Namespace {
     /// Handle every event that has no handler of its own (python's `'*'`). Take an
     /// [`EventName`](crate::EventName) parameter to learn which event it was.
     pub fn on_any<H: EventHandler<M>, M>(&self, handler: H) -> &Self {
-        write(&self.0.handlers).func.any = Some(handler::erase_event(handler));
+        write(&self.attached().handlers).func.any = Some(handler::erase_event(handler));
         self
     }
 
     /// Handle connections: may inspect the [`Handshake`](crate::Handshake) and the auth
     /// payload, and reject by returning `false` or `Err(ConnectError)`.
     pub fn on_connect<H: ConnectHandler<M>, M>(&self, handler: H) -> &Self {
-        write(&self.0.handlers).func.connect = Some(handler::erase_connect(handler));
+        write(&self.attached().handlers).func.connect = Some(handler::erase_connect(handler));
         self
     }
 
     /// Handle disconnections; the socket's rooms are still readable while it runs.
     pub fn on_disconnect<H: DisconnectHandler<M>, M>(&self, handler: H) -> &Self {
-        write(&self.0.handlers).func.disconnect = Some(handler::erase_disconnect(handler));
+        write(&self.attached().handlers).func.disconnect = Some(handler::erase_disconnect(handler));
         self
     }
 
     /// Emit to every socket of the namespace.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        BroadcastOperator::new(self.0.clone()).emit(event, data)
+        BroadcastOperator::new(self.live()).emit(event, data)
     }
 
     /// Emit the `message` event to every socket of the namespace.
@@ -81,40 +104,43 @@ impl Namespace {
 
     /// Target a room (or a sid); chain `.to()` for more rooms and `.skip_sid()` to exclude.
     pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.clone()).to(room)
+        BroadcastOperator::new(self.live()).to(room)
     }
 
     /// Target every socket except `sid` (chainable).
     pub fn skip_sid(&self, sid: impl Into<String>) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.clone()).skip_sid(sid)
+        BroadcastOperator::new(self.live()).skip_sid(sid)
     }
 
     /// A connected socket by sid.
     pub fn socket(&self, sid: &str) -> Option<Socket> {
-        self.0.get_socket(sid)
+        self.live().get_socket(sid)
     }
 
     /// Every connected socket of this namespace (on this server).
     pub fn sockets(&self) -> Vec<Socket> {
-        read(&self.0.sockets).values().cloned().collect()
+        read(&self.live().sockets).values().cloned().collect()
     }
 
-    /// Add the socket `sid` to `room` (python's `enter_room`). Returns true when the socket
-    /// is on this server; otherwise the request is published to the cluster (when the server
-    /// has a manager), where the server holding `sid` applies it, and false is returned.
-    pub fn enter_room(&self, sid: &str, room: impl Into<String>) -> bool {
-        match self.0.get_socket(sid) {
-            Some(s) => {
-                self.0.enter_room(&s, Arc::from(room.into()));
-                true
-            }
+    /// Add the socket `sid` to `room` (python's `enter_room`). Returns `Ok(true)` when the
+    /// socket is on this server and joined; otherwise the request is published to the
+    /// cluster (when the server has a manager), where the server holding `sid` applies it,
+    /// and `Ok(false)` is returned. Fails as [`Socket::join`] does (too many rooms, name too
+    /// long, a room named after another socket's sid); a name too long is refused before
+    /// publishing.
+    pub fn enter_room(&self, sid: &str, room: impl Into<String>) -> Result<bool, JoinError> {
+        let ns = self.live();
+        let room = room.into();
+        match ns.get_socket(sid) {
+            Some(s) => ns.enter_room(&s, &room).map(|()| true),
             None => {
-                self.0.io_inner().publish(Message::EnterRoom {
+                ns.check_room_name(&room)?;
+                ns.io_inner().publish(Message::EnterRoom {
                     sid: sid.to_owned(),
-                    namespace: self.0.path.to_string(),
-                    room: room.into(),
+                    namespace: ns.path.to_string(),
+                    room,
                 });
-                false
+                Ok(false)
             }
         }
     }
@@ -122,9 +148,10 @@ impl Namespace {
     /// Remove the socket `sid` from `room` (python's `leave_room`); like
     /// [`Namespace::enter_room`] for a socket on another server.
     pub fn leave_room(&self, sid: &str, room: &str) -> bool {
-        match self.0.get_socket(sid) {
+        let ns = self.live();
+        match ns.get_socket(sid) {
             Some(s) => {
-                self.0.leave_room(&s, room);
+                ns.leave_room(&s, room);
                 true
             }
             None => {
@@ -140,7 +167,7 @@ impl Namespace {
 
     /// Remove every socket from `room`, here and (with a cluster manager) on every server.
     pub fn close_room(&self, room: &str) {
-        self.0.close_room(room);
+        self.live().close_room(room);
         self.0.io_inner().publish(Message::CloseRoom {
             room: room.to_owned(),
             namespace: self.0.path.to_string(),
@@ -149,12 +176,12 @@ impl Namespace {
 
     /// The rooms of socket `sid`, its own sid room first; `None` for an unknown sid.
     pub fn rooms(&self, sid: &str) -> Option<Vec<String>> {
-        self.0.get_socket(sid).map(|s| s.rooms())
+        self.live().get_socket(sid).map(|s| s.rooms())
     }
 
     /// The sids in `room` (on this server; python's `manager.get_participants`).
     pub fn room_members(&self, room: &str) -> Vec<String> {
-        self.0
+        self.live()
             .targets(&[Arc::from(room)], &[])
             .iter()
             .map(|s| s.id().to_owned())
@@ -166,7 +193,7 @@ impl Namespace {
     /// the request is published to the cluster (when the server has a manager), where the
     /// server holding `sid` applies it, and false is returned.
     pub fn disconnect(&self, sid: &str) -> bool {
-        match self.0.get_socket(sid) {
+        match self.live().get_socket(sid) {
             Some(s) => {
                 s.disconnect();
                 true
@@ -205,11 +232,12 @@ impl Namespace {
         event: &str,
         data: &T,
     ) -> Result<AckFuture, EmitError> {
-        if let Some(s) = self.0.get_socket(sid) {
+        let ns = self.live();
+        if let Some(s) = ns.get_socket(sid) {
             return s.emit_with_ack(event, data);
         }
         let args = Args::from_serialize(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
-        cluster::emit_with_remote_ack(&self.0, sid, event, &args)
+        cluster::emit_with_remote_ack(&ns, sid, event, &args)
     }
 
     /// [`Namespace::emit_with_ack_to`], waiting at most `timeout` and decoding the answer like

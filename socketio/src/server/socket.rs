@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -13,9 +13,10 @@ use serde::de::DeserializeOwned;
 use smallvec::SmallVec;
 use tokio::sync::oneshot;
 
+use super::rooms::JoinError;
 use super::state::{
-    AckTable, BoxFuture, CLOSED, CONNECTED, CONNECTING, DisconnectContext, Exec, NsInner, Sid,
-    Socket, SocketInner, SocketIo, lock,
+    AckSlot, AckTable, BoxFuture, CLOSED, CONNECTED, CONNECTING, DisconnectContext, Exec, NsInner,
+    Sid, Socket, SocketInner, SocketIo, lock,
 };
 use super::types::{DisconnectReason, Handshake};
 use crate::engine::{EngineConn, Frame, Transport};
@@ -97,7 +98,7 @@ impl Socket {
             handshake,
             state: AtomicU8::new(CONNECTING),
             pre_connect: Mutex::new(Vec::new()),
-            rooms: Mutex::new(SmallVec::new()),
+            rooms: Mutex::new(indexmap::IndexSet::new()),
             acks: Mutex::new(AckTable::default()),
             session: Mutex::new(None),
             exec: Mutex::new(Exec::Idle),
@@ -200,12 +201,27 @@ impl Socket {
 
     /// Emit `event` and ask the client to acknowledge it. The returned future resolves to the
     /// client's answer; it does not time out by itself (see [`Socket::call`]).
+    ///
+    /// Dropping the future (or a [`Socket::call`] timing out) frees its slot among the
+    /// [`ServerConfig::max_pending_acks`](crate::ServerConfig::max_pending_acks); a late
+    /// answer is then ignored.
     pub fn emit_with_ack<T: Serialize + ?Sized>(
         &self,
         event: &str,
         data: &T,
     ) -> Result<AckFuture, EmitError> {
-        let (id, rx) = self.register_ack()?;
+        self.emit_with_ack_from(event, data, false)
+    }
+
+    /// [`Socket::emit_with_ack`], the ack counted against the application's budget or (for
+    /// `remote`, asked for by another server of the cluster) against a separate one.
+    pub(crate) fn emit_with_ack_from<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        remote: bool,
+    ) -> Result<AckFuture, EmitError> {
+        let (id, rx) = self.register_ack(remote)?;
         let enc = match sio::encode_event(self.ns(), event, Some(id), data) {
             Ok(e) => e,
             Err(e) => {
@@ -217,7 +233,13 @@ impl Socket {
             self.take_ack(id);
             return Err(e);
         }
-        Ok(AckFuture { rx, _on_drop: None })
+        Ok(AckFuture {
+            rx,
+            cleanup: Cleanup::Local {
+                socket: Arc::downgrade(&self.0),
+                id,
+            },
+        })
     }
 
     /// Emit `event`, wait for the client's acknowledgement at most `timeout`, and decode it:
@@ -235,25 +257,33 @@ impl Socket {
         }
     }
 
-    fn register_ack(&self) -> Result<(u64, oneshot::Receiver<Args>), EmitError> {
+    fn register_ack(&self, remote: bool) -> Result<(u64, oneshot::Receiver<Args>), EmitError> {
         if self.is_closed() {
             return Err(EmitError::Disconnected);
         }
         let max = self.0.ns.io_inner().config.max_pending_acks;
         let mut t = lock(&self.0.acks);
-        if t.pending.len() >= max {
+        let used = if remote {
+            t.remote
+        } else {
+            t.pending.len().saturating_sub(t.remote)
+        };
+        if used >= max {
             return Err(EmitError::TooManyPendingAcks);
         }
         // Per-socket counter starting at 1, as python-socketio.
         t.next = t.next.wrapping_add(1);
         let id = t.next;
         let (tx, rx) = oneshot::channel();
-        t.pending.insert(id, tx);
+        t.pending.insert(id, AckSlot { tx, remote });
+        if remote {
+            t.remote += 1;
+        }
         Ok((id, rx))
     }
 
     fn take_ack(&self, id: u64) -> Option<oneshot::Sender<Args>> {
-        lock(&self.0.acks).pending.remove(&id)
+        take_ack(&self.0, id)
     }
 
     /// An ACK arrived from the client.
@@ -268,17 +298,35 @@ impl Socket {
 
     // -- rooms -----------------------------------------------------------------------------
 
-    /// Join a room.
-    pub fn join(&self, room: impl Into<String>) {
-        self.0.ns.enter_room(self, Arc::from(room.into()));
+    /// Join a room. Joining a room twice, or this socket's own sid room, changes nothing.
+    ///
+    /// Fails, leaving the socket connected and in its rooms, past
+    /// [`ServerConfig::max_rooms_per_socket`](crate::ServerConfig::max_rooms_per_socket)
+    /// rooms, for a name longer than
+    /// [`ServerConfig::max_room_name_len`](crate::ServerConfig::max_room_name_len) bytes, for
+    /// a room named after another socket's sid while
+    /// [`ServerConfig::reserve_sid_rooms`](crate::ServerConfig::reserve_sid_rooms) is on, and
+    /// once the socket is disconnected.
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket, room: String) {
+    /// if let Err(e) = socket.join(&room) {
+    ///     socket.emit("error", &e.to_string()).ok();
+    /// }
+    /// # }
+    /// ```
+    pub fn join(&self, room: impl AsRef<str>) -> Result<(), JoinError> {
+        self.0.ns.enter_room(self, room.as_ref())
     }
 
-    /// Leave a room.
-    pub fn leave(&self, room: &str) {
-        self.0.ns.leave_room(self, room);
+    /// Leave a room (nothing happens when the socket is not in it).
+    pub fn leave(&self, room: impl AsRef<str>) {
+        self.0.ns.leave_room(self, room.as_ref());
     }
 
-    /// The rooms this socket is in, its own sid room first (python's `rooms(sid)`).
+    /// The rooms this socket is in, its own sid room first (python's `rooms(sid)`), then the
+    /// rooms it joined, in join order as long as it left none (leaving a room moves the most
+    /// recently joined one into its place).
     pub fn rooms(&self) -> Vec<String> {
         let mut v = vec![self.id().to_owned()];
         v.extend(lock(&self.0.rooms).iter().map(|r| r.to_string()));
@@ -362,6 +410,7 @@ impl Socket {
         }
         let was_connected = prev == CONNECTED;
         self.0.ns.remove_socket(self);
+        self.0.ns.release_member();
         let this = self.clone();
         let handler = if was_connected {
             self.0.ns.disconnect_handler()
@@ -384,7 +433,11 @@ impl Socket {
     fn cleanup(&self) {
         self.0.ns.leave_all(self);
         *lock(&self.0.session) = None;
-        lock(&self.0.acks).pending.clear();
+        {
+            let mut acks = lock(&self.0.acks);
+            acks.pending.clear();
+            acks.remote = 0;
+        }
         lock(&self.0.pre_connect).clear();
     }
 
@@ -468,12 +521,49 @@ fn poll_once(fut: &mut BoxFuture<()>) -> Poll<()> {
     fut.as_mut().poll(&mut cx)
 }
 
+fn take_ack(socket: &SocketInner, id: u64) -> Option<oneshot::Sender<Args>> {
+    let mut t = lock(&socket.acks);
+    let slot = t.pending.remove(&id)?;
+    if slot.remote {
+        t.remote = t.remote.saturating_sub(1);
+    }
+    Some(slot.tx)
+}
+
 /// The client's answer to an [`Socket::emit_with_ack`] (or a cluster-wide
-/// [`Namespace::emit_with_ack_to`](crate::Namespace::emit_with_ack_to)).
+/// [`Namespace::emit_with_ack_to`](crate::Namespace::emit_with_ack_to)). Dropping it frees
+/// the pending ack.
 pub struct AckFuture {
     rx: oneshot::Receiver<Args>,
-    /// Runs when the future is dropped (removes a cluster-wide pending ack).
-    _on_drop: Option<OnDrop>,
+    /// Frees the pending ack when the future is dropped, answered or not.
+    cleanup: Cleanup,
+}
+
+/// What an [`AckFuture`] frees when dropped.
+enum Cleanup {
+    /// The slot `id` of a local socket's ack table.
+    Local { socket: Weak<SocketInner>, id: u64 },
+    /// A cluster-wide pending ack.
+    Remote { on_drop: OnDrop },
+}
+
+impl Cleanup {
+    fn disarm(&mut self) {
+        match self {
+            Cleanup::Local { socket, .. } => *socket = Weak::new(),
+            Cleanup::Remote { on_drop } => on_drop.0 = None,
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Cleanup::Local { socket, id } = self {
+            if let Some(socket) = socket.upgrade() {
+                take_ack(&socket, *id);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for AckFuture {
@@ -483,11 +573,11 @@ impl std::fmt::Debug for AckFuture {
 }
 
 impl AckFuture {
-    /// A future resolved through `rx`; `on_drop` runs when it is dropped, answered or not.
+    /// A future resolved through `rx`; `on_drop` runs when it is dropped unanswered.
     pub(crate) fn with_cleanup(rx: oneshot::Receiver<Args>, on_drop: OnDrop) -> Self {
         Self {
             rx,
-            _on_drop: Some(on_drop),
+            cleanup: Cleanup::Remote { on_drop },
         }
     }
 }
@@ -506,9 +596,12 @@ impl Drop for OnDrop {
 impl Future for AckFuture {
     type Output = Result<AckResponse, CallError>;
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        std::pin::Pin::new(&mut self.rx)
-            .poll(cx)
-            .map(|r| r.map(AckResponse).map_err(|_| CallError::Disconnected))
+        let r = std::pin::Pin::new(&mut self.rx).poll(cx);
+        if r.is_ready() {
+            // Answered or disconnected: the slot is already gone, nothing to free.
+            self.cleanup.disarm();
+        }
+        r.map(|r| r.map(AckResponse).map_err(|_| CallError::Disconnected))
     }
 }
 

@@ -6,13 +6,13 @@ use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{
     Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
 };
 use std::time::Duration;
 
-use smallvec::SmallVec;
+use indexmap::IndexSet;
 use tokio::sync::oneshot;
 
 use super::types::{ConnectError, DisconnectReason, Handshake, State, StateMap};
@@ -131,12 +131,21 @@ pub struct ServerConfig {
     pub engine: EngineConfig,
     /// Path of the Socket.IO endpoint. Default `/socket.io/`.
     pub path: String,
-    /// Close a connection that joins no namespace within this time. Default 45 s (Node).
+    /// Close a connection that has no connected namespace this long after it opened.
+    /// Default 45 s (Node). A CONNECT the server rejected does not count; a connection one
+    /// of whose namespaces connected is no longer timed, even once all of them disconnected
+    /// (as Node).
     pub connect_timeout: Duration,
     /// Most binary attachments in one packet. Default 10 (Node's `maxAttachments`).
     pub max_attachments: usize,
     /// Most server-to-client acknowledgements awaited at once per socket, and (separately)
-    /// from clients connected to other servers of the cluster. Default 1024.
+    /// from clients connected to other servers of the cluster. Default 1024. Past it,
+    /// [`Socket::emit_with_ack`] fails with
+    /// [`EmitError::TooManyPendingAcks`](crate::EmitError); an ack leaves the count when it
+    /// is answered, when its [`AckFuture`](crate::AckFuture) is dropped or its `call` times
+    /// out, and when the socket disconnects. Acks another server of the cluster asks of a
+    /// local socket (a broker `emit` with a `callback`) have a budget of this size of their
+    /// own per socket, so they can never use up the application's.
     pub max_pending_acks: usize,
     /// Most events waiting for a slow handler of one socket before its connection is closed.
     /// Default 1024.
@@ -150,6 +159,25 @@ pub struct ServerConfig {
     /// Run the event handlers of one client concurrently instead of one after another
     /// (python-socketio's `async_handlers=True`). Default false: in order.
     pub concurrent_handlers: bool,
+    /// Most rooms one socket may be in at once, not counting its own sid room. Default 1024.
+    /// Past it, [`Socket::join`] fails with [`JoinError::TooManyRooms`](crate::JoinError)
+    /// (and so does [`Namespace::enter_room`](crate::Namespace::enter_room)); the socket
+    /// stays connected and keeps its rooms.
+    pub max_rooms_per_socket: usize,
+    /// Longest room name, in bytes. Default 256. A longer name is refused with
+    /// [`JoinError::NameTooLong`](crate::JoinError).
+    pub max_room_name_len: usize,
+    /// Refuse to let a socket join a room named after the sid of another socket of its
+    /// namespace ([`JoinError::SidRoom`](crate::JoinError)). Default true. An emit to a sid
+    /// always reaches that socket either way; with this off (Node's and python's behaviour)
+    /// the members of such a room receive what is sent to that sid too. In a cluster the
+    /// check sees the sockets of this server only: a room named after a sid of another
+    /// server is allowed, and its members also receive cluster-wide emits to that sid.
+    pub reserve_sid_rooms: bool,
+    /// Most namespaces one connection may be connected (or connecting) to at once. Default
+    /// 32. One CONNECT more is answered with a CONNECT_ERROR `Too many namespaces`; the
+    /// connection and its other namespaces stay.
+    pub max_namespaces_per_connection: usize,
 }
 
 impl Default for ServerConfig {
@@ -164,6 +192,10 @@ impl Default for ServerConfig {
             always_connect: false,
             accept_any_namespace: false,
             concurrent_handlers: false,
+            max_rooms_per_socket: 1024,
+            max_room_name_len: 256,
+            reserve_sid_rooms: true,
+            max_namespaces_per_connection: 32,
         }
     }
 }
@@ -238,27 +270,17 @@ impl IoInner {
         });
     }
 
-    pub(crate) fn ns_or_create(self: &Arc<Self>, path: &str) -> Arc<NsInner> {
-        if let Some(ns) = read(&self.namespaces).get(path) {
-            return ns.clone();
-        }
-        let mut map = write(&self.namespaces);
-        map.entry(Arc::from(path))
-            .or_insert_with(|| {
-                NsInner::new(
-                    Arc::from(path),
-                    Arc::downgrade(self),
-                    Arc::new(RwLock::new(Handlers::default())),
-                )
-            })
-            .clone()
-    }
-
     /// The namespace a client may connect to: registered, or created on demand for the `*`
-    /// catch-all namespace or with `accept_any_namespace`.
+    /// catch-all namespace, with `accept_any_namespace`, or `/`. The connecting socket is
+    /// counted as a member (under the map's lock, so an emptied namespace created on demand
+    /// cannot be removed meanwhile); [`NsInner::release_member`] undoes it when it closes.
     pub(crate) fn ns_for_connect(self: &Arc<Self>, path: &str) -> Option<Arc<NsInner>> {
-        if let Some(ns) = read(&self.namespaces).get(path) {
-            return Some(ns.clone());
+        {
+            let map = read(&self.namespaces);
+            if let Some(ns) = map.get(path) {
+                ns.members.fetch_add(1, Ordering::AcqRel);
+                return Some(ns.clone());
+            }
         }
         let handlers = read(&self.any_ns).clone();
         let handlers = match handlers {
@@ -269,11 +291,31 @@ impl IoInner {
             None => return None,
         };
         let mut map = write(&self.namespaces);
-        Some(
-            map.entry(Arc::from(path))
-                .or_insert_with(|| NsInner::new(Arc::from(path), Arc::downgrade(self), handlers))
-                .clone(),
-        )
+        let ns = map
+            .entry(Arc::from(path))
+            .or_insert_with(|| {
+                let ns = NsInner::new(Arc::from(path), Arc::downgrade(self), handlers);
+                ns.in_map.store(true, Ordering::Release);
+                ns
+            })
+            .clone();
+        ns.members.fetch_add(1, Ordering::AcqRel);
+        Some(ns)
+    }
+
+    /// The namespace at `path` to register handlers on: the one in the map (kept from now on
+    /// even when empty), or `detached` inserted there.
+    pub(crate) fn attach(&self, detached: &Arc<NsInner>) -> Arc<NsInner> {
+        let mut map = write(&self.namespaces);
+        let ns = map
+            .entry(detached.path.clone())
+            .or_insert_with(|| {
+                detached.in_map.store(true, Ordering::Release);
+                detached.clone()
+            })
+            .clone();
+        ns.persistent.store(true, Ordering::Release);
+        ns
     }
 }
 
@@ -346,6 +388,15 @@ pub(crate) struct NsInner {
     pub(crate) handlers: Arc<RwLock<Handlers>>,
     pub(crate) sockets: RwLock<HashMap<Sid, Socket>>,
     pub(crate) rooms: RwLock<HashMap<Room, HashSet<Sid>>>,
+    /// Sockets connected or connecting (counted from [`IoInner::ns_for_connect`] until they
+    /// close).
+    pub(crate) members: AtomicUsize,
+    /// Registered, or given handlers: stays in the map when empty. A namespace created on
+    /// demand for a client is removed from the map with its last member.
+    pub(crate) persistent: AtomicBool,
+    /// In [`IoInner::namespaces`] (false for a handle from `io.of(path)` of a path that had
+    /// no namespace, which is inserted only when handlers are registered on it).
+    pub(crate) in_map: AtomicBool,
 }
 
 impl NsInner {
@@ -360,7 +411,32 @@ impl NsInner {
             handlers,
             sockets: RwLock::new(HashMap::new()),
             rooms: RwLock::new(HashMap::new()),
+            members: AtomicUsize::new(0),
+            persistent: AtomicBool::new(false),
+            in_map: AtomicBool::new(false),
         })
+    }
+
+    /// A socket counted by [`IoInner::ns_for_connect`] closed: remove this namespace from
+    /// the map when it was created on demand and this was its last member.
+    pub(crate) fn release_member(&self) {
+        if self.members.fetch_sub(1, Ordering::AcqRel) != 1
+            || self.persistent.load(Ordering::Acquire)
+        {
+            return;
+        }
+        let Some(io) = self.io.upgrade() else { return };
+        let mut map = write(&io.namespaces);
+        // Re-checked under the map's write lock: members are counted under its read lock.
+        if self.members.load(Ordering::Acquire) == 0
+            && !self.persistent.load(Ordering::Acquire)
+            && map
+                .get(&self.path)
+                .is_some_and(|ns| std::ptr::eq(Arc::as_ptr(ns), self))
+        {
+            map.remove(&self.path);
+            self.in_map.store(false, Ordering::Release);
+        }
     }
 
     pub(crate) fn io_inner(&self) -> Arc<IoInner> {
@@ -416,113 +492,6 @@ impl NsInner {
     pub(crate) fn get_socket(&self, sid: &str) -> Option<Socket> {
         read(&self.sockets).get(sid).cloned()
     }
-
-    pub(crate) fn enter_room(&self, s: &Socket, room: Room) {
-        if s.is_closed() {
-            return;
-        }
-        let inserted = write(&self.rooms)
-            .entry(room.clone())
-            .or_default()
-            .insert(s.sid().clone());
-        if inserted {
-            let mut mine = lock(&s.0.rooms);
-            if !mine.contains(&room) {
-                mine.push(room);
-            }
-        }
-    }
-
-    pub(crate) fn leave_room(&self, s: &Socket, room: &str) {
-        {
-            let mut rooms = write(&self.rooms);
-            if let Some(set) = rooms.get_mut(room) {
-                set.remove(s.sid());
-                if set.is_empty() {
-                    rooms.remove(room);
-                }
-            }
-        }
-        lock(&s.0.rooms).retain(|r| &**r != room);
-    }
-
-    pub(crate) fn leave_all(&self, s: &Socket) {
-        let mine = std::mem::take(&mut *lock(&s.0.rooms));
-        if mine.is_empty() {
-            return;
-        }
-        let mut rooms = write(&self.rooms);
-        for room in mine {
-            if let Some(set) = rooms.get_mut(&room) {
-                set.remove(s.sid());
-                if set.is_empty() {
-                    rooms.remove(&room);
-                }
-            }
-        }
-    }
-
-    pub(crate) fn close_room(&self, room: &str) {
-        let members = write(&self.rooms).remove(room);
-        let Some(members) = members else { return };
-        let sockets = read(&self.sockets);
-        for sid in members {
-            if let Some(s) = sockets.get(&sid) {
-                lock(&s.0.rooms).retain(|r| &**r != room);
-            }
-        }
-    }
-
-    /// Call `f` for every socket targeted by an emit to `rooms` (all when empty) except
-    /// `skip`, once each, while holding the socket map's read lock: `f` must not block nor
-    /// join, leave or disconnect sockets of this namespace (sending is fine: closing a
-    /// connection never runs its handlers inline).
-    pub(crate) fn for_each_target(&self, rooms: &[Room], skip: &[Sid], mut f: impl FnMut(&Socket)) {
-        let sockets = read(&self.sockets);
-        let skip_it = |sid: &str| skip.iter().any(|s| &**s == sid);
-        if rooms.is_empty() {
-            for (sid, s) in sockets.iter() {
-                if !skip_it(sid) {
-                    f(s);
-                }
-            }
-            return;
-        }
-        let room_map = read(&self.rooms);
-        let mut seen: Option<HashSet<Sid>> = (rooms.len() > 1).then(HashSet::new);
-        for room in rooms {
-            let mut visit = |sid: &Sid| {
-                if skip_it(sid) {
-                    return;
-                }
-                if let Some(seen) = seen.as_mut() {
-                    if !seen.insert(sid.clone()) {
-                        return;
-                    }
-                }
-                if let Some(s) = sockets.get(sid) {
-                    f(s);
-                }
-            };
-            match room_map.get(room) {
-                Some(members) => members.iter().for_each(&mut visit),
-                // Every sid is also a room of its own.
-                None => {
-                    if let Some((sid, _)) = sockets.get_key_value(&**room) {
-                        visit(sid);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The sockets [`NsInner::for_each_target`] visits, collected (for callers that lock or
-    /// await per socket).
-    pub(crate) fn targets(&self, rooms: &[Room], skip: &[Sid]) -> Vec<Socket> {
-        let mut out = Vec::new();
-        self.for_each_target(rooms, skip, |s| out.push(s.clone()));
-        out
-    }
 }
 
 // -- sockets -----------------------------------------------------------------------------------
@@ -545,16 +514,28 @@ pub(crate) struct SocketInner {
     pub(crate) state: AtomicU8,
     /// Frames emitted while the connect handler runs, sent right after CONNECT.
     pub(crate) pre_connect: Mutex<Vec<Frame>>,
-    pub(crate) rooms: Mutex<SmallVec<[Room; 2]>>,
+    pub(crate) rooms: Mutex<IndexSet<Room>>,
     pub(crate) acks: Mutex<AckTable>,
     pub(crate) session: Mutex<Option<Box<dyn Any + Send + Sync>>>,
     pub(crate) exec: Mutex<Exec>,
 }
 
+/// Acks this server awaits from one socket's client.
 #[derive(Default)]
 pub(crate) struct AckTable {
     pub(crate) next: u64,
-    pub(crate) pending: HashMap<u64, oneshot::Sender<Args>>,
+    pub(crate) pending: HashMap<u64, AckSlot>,
+    /// How many of `pending` were asked for by another server of the cluster (a broker emit
+    /// with a `callback`): they have a budget of their own, so that they can never use up
+    /// the application's.
+    pub(crate) remote: usize,
+}
+
+/// One awaited ack.
+pub(crate) struct AckSlot {
+    pub(crate) tx: oneshot::Sender<Args>,
+    /// Asked for by another server of the cluster.
+    pub(crate) remote: bool,
 }
 
 /// A client connected to one namespace. Cheap to clone; every clone is the same socket.

@@ -55,7 +55,7 @@ impl Chat {
 
     #[on("join")]
     async fn join(&self, socket: Socket, (room, _key): (String, u32), ack: AckSender) {
-        socket.join(room);
+        socket.join(room).ok();
         ack.send(&"joined");
     }
 
