@@ -18,6 +18,7 @@ pub use proto::value::Value;
 pub use server::{
     AckError, AckFuture, AckResponse, AckSender, BroadcastOperator, BuildError, CallError,
     ConnectError, DisconnectReason, EmitError, Event, EventName, Handshake, Namespace,
-    NamespaceClass, Rest, ServerConfig, Socket, SocketIo, SocketIoBuilder, State,
+    NamespaceClass, RateLimit, RateLimitAction, Rest, ServerConfig, Socket, SocketIo,
+    SocketIoBuilder, State,
 };
 pub use socketio_macros::{Event, namespace, on};
