@@ -1212,7 +1212,7 @@ mod tests {
     /// however many placeholders point into it.
     #[test]
     fn decode_does_not_copy_attachments_per_placeholder() {
-        let refs = vec![r#"{"_placeholder":true,"num":0}"#; 3].join(",");
+        let refs = [r#"{"_placeholder":true,"num":0}"#; 3].join(",");
         let m = binary_emit(&format!("[[{refs}],{}]", b64_list(1)));
         if let Ok(env) = decode(&m) {
             let Message::Emit { args, .. } = env.message else {
@@ -1227,7 +1227,7 @@ mod tests {
     #[test]
     #[ignore = "needs the single-reference check_placeholders of the proto branch"]
     fn a_placeholder_number_used_twice_is_refused() {
-        let refs = vec![r#"{"_placeholder":true,"num":0}"#; 2].join(",");
+        let refs = [r#"{"_placeholder":true,"num":0}"#; 2].join(",");
         let m = binary_emit(&format!("[[{refs}],{}]", b64_list(2)));
         assert_eq!(decode(&m).unwrap_err(), PubSubError::BadPlaceholder);
         let m = callback(&format!("[{refs}]"), &format!("[{}]", b64_list(2)));
