@@ -15,7 +15,7 @@ mod support;
 use std::sync::Arc;
 
 use socketio::{DisconnectReason, RateLimit, RateLimitAction, ServerConfig, Socket, SocketIo};
-use support::{TestServer, Ws, next, serve};
+use support::{Polling, TestServer, Ws, next, serve};
 use tokio::sync::{Notify, mpsc};
 
 struct Fixture {
@@ -27,7 +27,7 @@ struct Fixture {
 }
 
 /// `/` and `/probe` both have `slow` (waits for `release`), `fill` (takes a string, returns
-/// at once) and `ping`. Handlers log `<event>:<nsp>`.
+/// at once), `bin` (takes anything) and `ping`. Handlers log `<event>:<nsp>`.
 async fn fixture(config: ServerConfig) -> Fixture {
     let io = SocketIo::builder().config(config).build().unwrap();
     let release = Arc::new(Notify::new());
@@ -52,6 +52,7 @@ async fn fixture(config: ServerConfig) -> Fixture {
             async move { t.send(format!("fill:{}", s.ns())).unwrap() }
         });
         ns.on("ping", async || ());
+        ns.on("bin", async |_data: socketio::Value| ());
         let g_tx = g_tx.clone();
         ns.on_disconnect(move |s: Socket, r: DisconnectReason| {
             let g_tx = g_tx.clone();
@@ -169,6 +170,45 @@ async fn queued_bytes_over_the_limit_summed_over_namespaces_close_the_connection
     // The server is healthy.
     let mut other = client(&fx).await;
     assert!(other.roundtrip("/", 1, "ping").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_bytes_in_one_polling_post_at_the_limit_and_over_it() {
+    let mut fx = fixture(bytes_config(false)).await;
+    // At the limit: one POST carrying the slow event and two fills of half the budget.
+    let p = Polling::open(fx.srv.addr, "").await;
+    p.connect("/", None).await;
+    let (slow, a, b) = (
+        event_of_cost("/", "slow", 1, 20),
+        event_of_cost("/", "fill", 2, BUDGET / 2),
+        event_of_cost("/", "fill", 3, BUDGET / 2),
+    );
+    assert_eq!(p.post(&[&slow, &a, &b]).await, 200);
+    assert_eq!(next(&mut fx.log).await, "slow:/");
+    fx.release.notify_waiters();
+    let mut acks = Vec::new();
+    while acks.len() < 3 {
+        acks.extend(p.get_packets().await);
+    }
+    assert_eq!(acks, ["431[]", "432[]", "433[]"]);
+    assert_eq!(next(&mut fx.log).await, "fill:/");
+    assert_eq!(next(&mut fx.log).await, "fill:/");
+    // Limit + 1 byte: the connection is closed.
+    let p = Polling::open(fx.srv.addr, "").await;
+    p.connect("/", None).await;
+    let b = event_of_cost("/", "fill", 3, BUDGET / 2 + 1);
+    p.post(&[&slow, &a, &b]).await;
+    assert_eq!(next(&mut fx.log).await, "slow:/");
+    fx.release.notify_waiters();
+    assert_eq!(
+        next(&mut fx.gone).await,
+        ("/".to_owned(), DisconnectReason::InboundQueueFull)
+    );
+    let (status, packets) = p.get().await;
+    assert!(
+        status != 200 || packets == ["1"],
+        "the session is closed: {status} {packets:?}"
+    );
 }
 
 // -- queued count, per connection --------------------------------------------------------------
@@ -327,6 +367,26 @@ async fn byte_rate_over_the_limit_is_dropped_with_an_error_ack() {
     assert_eq!(c.recv_text().await, r#"435[{"error":"rate limited"}]"#);
     assert!(fx.log.try_recv().is_err(), "a refused event ran");
     assert!(fx.gone.try_recv().is_err());
+}
+
+/// A binary event costs its JSON text plus its attachment bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachment_bytes_count_against_the_byte_rate() {
+    const JSON: &str = r#"["bin",{"_placeholder":true,"num":0}]"#;
+    let attachment = vec![7u8; 1000];
+    let cost = (JSON.len() + attachment.len()) as u64;
+    let fx = fixture(rate_config(1000, cost, RateLimitAction::DropWithError)).await;
+    let mut c = client(&fx).await;
+    c.send(&format!("451-1{JSON}")).await;
+    c.send_binary(&attachment).await;
+    assert_eq!(c.recv_text().await, "431[]", "at the limit");
+    c.send(&format!("451-2{JSON}")).await;
+    c.send_binary(&attachment[..1]).await;
+    assert_eq!(
+        c.recv_text().await,
+        r#"432[{"error":"rate limited"}]"#,
+        "limit + 1"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
