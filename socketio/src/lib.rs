@@ -4,6 +4,7 @@ pub mod adapter;
 pub mod engine;
 pub mod proto;
 pub mod router;
+mod serve;
 pub mod server;
 
 #[doc(hidden)]
@@ -15,6 +16,7 @@ pub mod scaling {}
 
 pub use proto::sio::Args;
 pub use proto::value::Value;
+pub use serve::{Serve, ServeConfig, serve};
 pub use server::{
     AckError, AckFuture, AckResponse, AckSender, BroadcastOperator, BuildError, CallError,
     ConnectError, DisconnectReason, EmitError, Event, EventName, Handshake, Namespace,

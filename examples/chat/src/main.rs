@@ -31,6 +31,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (_io, app) = chat::app(&root)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
     println!("chat listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await?;
+    socketio::serve(listener, app).await?;
     Ok(())
 }

@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
 use bytes::Bytes;
 use socketio::adapter::{Manager, ManagerConfig};
 use socketio::engine::{
@@ -224,15 +223,9 @@ pub async fn spawn_with(
     let addr = listener.local_addr()?;
     let App { router, io, echo } = build_with(&opts, manager)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     let task = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        // TCP_NODELAY is on by default (`ServeConfig::tcp_nodelay`).
+        let serve = socketio::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stopped.await;
         });
         if let Err(e) = serve.await {

@@ -96,9 +96,8 @@ pub enum PubSubError {
         /// The configured limit.
         limit: usize,
     },
-    /// A placeholder refers to an attachment that the message does not carry (or, with the
-    /// Socket.IO decoder's single-reference rule, to one that another placeholder already
-    /// refers to).
+    /// A placeholder refers to an attachment that the message does not carry, or to one that
+    /// another placeholder already refers to.
     BadPlaceholder,
 }
 
@@ -591,12 +590,12 @@ fn decode_b64(items: impl Iterator<Item = Value>) -> Result<Vec<Bytes>, PubSubEr
         .collect()
 }
 
-/// Check, without building a value tree, that every placeholder in the arguments `json`
-/// names one of `count` attachments (the Socket.IO decoder's rule, shared with client input).
+/// Check every placeholder in `json` names an attachment that exists and no two name the same
+/// one (the decoding rule of [`crate::proto::binary`], shared with client packets).
 fn check_placeholders(json: &str, count: usize) -> Result<(), PubSubError> {
     crate::proto::binary::check_placeholders(json, count)
-        .map_err(|_| PubSubError::BadPlaceholder)?;
-    Ok(())
+        .map(|_| ())
+        .map_err(|_| PubSubError::BadPlaceholder)
 }
 
 /// Why [`bounded_array`] refused its input.
@@ -1051,6 +1050,8 @@ mod tests {
             (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[1],\"@@\"],\"binary\":true}", BadBase64),
             (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[1],7],\"binary\":true}", WrongType("data")),
             (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[{\"_placeholder\":true,\"num\":1}],\"AA==\"],\"binary\":true}", BadPlaceholder),
+            (b"{\"method\":\"emit\",\"event\":\"e\",\"data\":[[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":0}],\"AA==\"],\"binary\":true}", BadPlaceholder),
+            (b"{\"method\":\"callback\",\"sid\":\"s\",\"id\":1,\"args\":[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":0}],\"attachments\":[\"AA==\"]}", BadPlaceholder),
             (b"{\"method\":\"disconnect\"}", MissingField("sid")),
             (b"{\"method\":\"enter_room\",\"sid\":\"s\"}", MissingField("room")),
             (b"{\"method\":\"callback\",\"sid\":\"s\",\"id\":\"1\",\"args\":[]}", WrongType("id")),
@@ -1222,10 +1223,9 @@ mod tests {
         }
     }
 
-    /// With the Socket.IO decoder's single-reference rule (`proto::binary::check_placeholders`,
-    /// branch `proto`), one attachment named by two placeholders is refused here too.
+    /// With the Socket.IO decoder's single-reference rule (`proto::binary::check_placeholders`),
+    /// one attachment named by two placeholders is refused here too.
     #[test]
-    #[ignore = "needs the single-reference check_placeholders of the proto branch"]
     fn a_placeholder_number_used_twice_is_refused() {
         let refs = [r#"{"_placeholder":true,"num":0}"#; 2].join(",");
         let m = binary_emit(&format!("[[{refs}],{}]", b64_list(2)));

@@ -91,6 +91,27 @@ pub struct EngineConfig {
     /// queued for a connection leave in one write when they fit. The buffer only grows as
     /// far as a connection's bursts need it. Default 65,536.
     pub ws_write_buffer: usize,
+    /// Most Engine.IO sessions open at once, over both transports; `None` (default): no
+    /// limit. A handshake over the limit is refused as Node refuses one in `allowRequest`:
+    /// HTTP 403 with `{"code":4,"message":"Forbidden"}` (WebSocket: before the upgrade).
+    /// Clients retry with their reconnection backoff.
+    pub max_connections: Option<usize>,
+    /// Most Engine.IO sessions open at once from one client address (IPv6: one /64); `None`
+    /// (default): no limit. Over it, a handshake gets the same 403 as over
+    /// [`max_connections`](Self::max_connections). The address is the socket's peer address
+    /// (known when the server runs [`crate::serve`] or axum's connect info; unknown
+    /// addresses count in the total only), or, behind a proxy, see
+    /// [`trusted_proxy_header`](Self::trusted_proxy_header).
+    pub max_connections_per_ip: Option<usize>,
+    /// The header that your reverse proxy sets to the client's address, e.g.
+    /// `x-forwarded-for` or `x-real-ip`; `None` (default): the socket's peer address is the
+    /// client's. When set, the client address is the **right-most** entry of the **last**
+    /// such header: the one your proxy added (entries to its left come from the client and
+    /// may be forged). Behind more than one proxy, have the outer one set the header and the
+    /// inner ones pass it on. A missing or unparsable header falls back to the peer address.
+    /// Set this only when every request reaches the server through that proxy, or clients
+    /// can choose their own address.
+    pub trusted_proxy_header: Option<http::HeaderName>,
 }
 
 impl Default for EngineConfig {
@@ -110,6 +131,9 @@ impl Default for EngineConfig {
             max_buffered_frames: 1024,
             ws_read_buffer: 4096,
             ws_write_buffer: 64 * 1024,
+            max_connections: None,
+            max_connections_per_ip: None,
+            trusted_proxy_header: None,
         }
     }
 }

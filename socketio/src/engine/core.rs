@@ -13,6 +13,7 @@ use rand::RngCore;
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
+use super::admission::{Admission, Permit};
 use super::heartbeat::{Beat, Heartbeat};
 use super::{
     CloseReason, EngineConfig, EngineConn, EngineHandler, Frame, RequestInfo, Transport, lock,
@@ -71,6 +72,7 @@ pub(crate) struct EngineInner<H: EngineHandler> {
     sessions: Mutex<HashMap<Box<str>, Arc<Session<H>>>>,
     shutting_down: AtomicBool,
     drained: Notify,
+    pub(crate) admission: Arc<Admission>,
 }
 
 /// One Engine.IO session: the connection handle, the handler's state and the heartbeat.
@@ -78,6 +80,8 @@ pub(crate) struct Session<H: EngineHandler> {
     pub(crate) conn: EngineConn,
     pub(crate) state: Mutex<Option<H::State>>,
     pub(crate) hb: Mutex<Heartbeat>,
+    /// The session's place under the connection caps, given back when it is forgotten.
+    pub(crate) permit: Mutex<Option<Permit>>,
 }
 
 impl<H: EngineHandler> Engine<H> {
@@ -85,6 +89,7 @@ impl<H: EngineHandler> Engine<H> {
     pub fn new(config: EngineConfig, handler: H) -> Self {
         Self {
             inner: Arc::new(EngineInner {
+                admission: Admission::new(&config),
                 config,
                 handler,
                 sessions: Mutex::new(HashMap::new()),
@@ -158,6 +163,7 @@ impl<H: EngineHandler> EngineInner<H> {
             conn,
             state: Mutex::new(None),
             hb: Mutex::new(hb),
+            permit: Mutex::new(None),
         });
         let state = self.handler.on_open(&session.conn);
         *lock(&session.state) = Some(state);
@@ -208,6 +214,7 @@ impl<H: EngineHandler> EngineInner<H> {
     }
 
     fn forget(&self, session: &Session<H>) {
+        drop(lock(&session.permit).take());
         let empty = {
             let mut sessions = lock(&self.sessions);
             sessions.remove(session.conn.sid());

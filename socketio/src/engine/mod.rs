@@ -6,6 +6,7 @@
 //! connection's bounded outgoing queue. It can be used alone (see the `/engine.io/` echo server
 //! of `examples/testbed`).
 
+mod admission;
 mod config;
 mod core;
 mod cors;

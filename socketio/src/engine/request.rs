@@ -17,9 +17,10 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use super::core::{EngineInner, Session, drive_polling};
 use super::{
     CloseReason, Engine, EngineConn, EngineHandler, Frame, Message, PollAnswer, RequestInfo,
-    Transport, UpgradeState, cors, form_pairs, lock, ws,
+    Transport, UpgradeState, admission, cors, form_pairs, lock, ws,
 };
 use crate::proto::eio::{self, Handshake, Packet, PayloadFrame, PayloadPacket};
+use futures_util::FutureExt as _;
 
 /// The reference server's error codes (`{"code":n,"message":…}`, status 400).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,7 +264,11 @@ fn polling_handshake<H: EngineHandler>(
     req: Request,
 ) -> Response<Body> {
     let (parts, _body) = req.into_parts();
+    let Some(permit) = admission::admit(&engine.admission, &engine.config, &parts) else {
+        return admission::forbidden();
+    };
     let session = engine.open(request_info(&parts), Transport::Polling);
+    *lock(&session.permit) = Some(permit);
     tokio::spawn(drive_polling(Arc::clone(engine), Arc::clone(&session)));
     let upgrades: &[&str] = if engine.config.allow_upgrades && engine.config.websocket {
         &["websocket"]
@@ -297,8 +302,13 @@ async fn websocket<H: EngineHandler>(
     let engine = Arc::clone(engine);
     match session {
         None => {
+            let Some(permit) = admission::admit(&engine.admission, config, &parts) else {
+                return admission::forbidden();
+            };
             let request = request_info(&parts);
-            upgrade.on_upgrade(move |socket| ws::run_fresh(engine, socket, request))
+            upgrade.on_upgrade(move |socket| {
+                ws::run_fresh(engine, socket, request).map(move |()| drop(permit))
+            })
         }
         Some(session) => {
             // Like the reference server, a WebSocket that may not upgrade this session

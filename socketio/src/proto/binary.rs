@@ -586,34 +586,48 @@ fn number_index(n: &serde_json::Number) -> Option<u64> {
     }
 }
 
-/// Replace every placeholder object in `value` with the attachment it names.
+/// Replace every placeholder object in `value` with the attachment it names. A placeholder
+/// number used twice is an error: one attachment stands for one place in the value, so a
+/// peer cannot make the server copy (and later re-send) the same bytes many times.
 pub(crate) fn resolve_placeholders(
     value: &mut Value,
     attachments: &[Bytes],
 ) -> Result<(), BadPlaceholder> {
+    let mut used = vec![false; attachments.len()];
+    resolve_in(value, attachments, &mut used)
+}
+
+fn resolve_in(
+    value: &mut Value,
+    attachments: &[Bytes],
+    used: &mut [bool],
+) -> Result<(), BadPlaceholder> {
     match value {
         Value::Array(a) => a
             .iter_mut()
-            .try_for_each(|v| resolve_placeholders(v, attachments)),
+            .try_for_each(|v| resolve_in(v, attachments, used)),
         Value::Object(m) => match placeholder_num(m) {
             Some(Ok(k)) => {
-                let b = usize::try_from(k)
-                    .ok()
-                    .and_then(|k| attachments.get(k))
-                    .ok_or(BadPlaceholder)?;
+                let k = usize::try_from(k).map_err(|_| BadPlaceholder)?;
+                let b = attachments.get(k).ok_or(BadPlaceholder)?;
+                let seen = used.get_mut(k).ok_or(BadPlaceholder)?;
+                if std::mem::replace(seen, true) {
+                    return Err(BadPlaceholder);
+                }
                 *value = Value::Bytes(b.clone());
                 Ok(())
             }
             Some(Err(())) => Err(BadPlaceholder),
             None => m
                 .values_mut()
-                .try_for_each(|v| resolve_placeholders(v, attachments)),
+                .try_for_each(|v| resolve_in(v, attachments, used)),
         },
         _ => Ok(()),
     }
 }
 
-/// A placeholder refers to an attachment that does not exist.
+/// A placeholder refers to an attachment that does not exist (or to one that another
+/// placeholder of the same value already refers to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadPlaceholder;
 
@@ -635,13 +649,54 @@ pub(crate) fn from_str_with_attachments<T: de::DeserializeOwned>(
     T::deserialize(value)
 }
 
-/// Check, without allocating, that every placeholder in `json` names one of `n` attachments.
-pub(crate) fn check_placeholders(json: &str, n: usize) -> Result<(), BadPlaceholder> {
+/// Why the placeholders of a JSON text do not fit its attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlaceholderError {
+    /// A placeholder names no attachment (bad `num`, out of range), or the text is not JSON.
+    Missing,
+    /// Two placeholders name the same attachment.
+    Reused,
+}
+
+/// Check, allocating only one flag per attachment, that every placeholder in `json` names
+/// one of `n` attachments and that no two placeholders name the same one. Returns how many
+/// attachments are referenced (`n` when every one is).
+///
+/// Placeholders are counted the way [`resolve_placeholders`] replaces them: a placeholder
+/// object is replaced whole, so placeholders nested inside one do not count.
+pub(crate) fn check_placeholders(json: &str, n: usize) -> Result<usize, PlaceholderError> {
+    let refs = RefCell::new(Refs {
+        used: vec![false; n],
+        log: Vec::new(),
+        error: None,
+    });
     let mut de = serde_json::Deserializer::from_str(json);
-    Check { n }
+    let result = Check { refs: &refs }
         .deserialize(&mut de)
-        .map(|_| ())
-        .map_err(|_| BadPlaceholder)
+        .and_then(|_| de.end());
+    let refs = refs.into_inner();
+    match result {
+        Ok(()) => Ok(refs.log.len()),
+        Err(_) => Err(refs.error.unwrap_or(PlaceholderError::Missing)),
+    }
+}
+
+/// The attachments referenced so far while checking.
+struct Refs {
+    /// `used[k]`: attachment `k` is referenced.
+    used: Vec<bool>,
+    /// Referenced attachments, in the order they were seen (to undo the references made
+    /// inside an object that turns out to be a placeholder itself).
+    log: Vec<usize>,
+    /// What went wrong, when the check failed on placeholders rather than on JSON.
+    error: Option<PlaceholderError>,
+}
+
+impl Refs {
+    fn fail<E: de::Error>(&mut self, e: PlaceholderError) -> E {
+        self.error = Some(e);
+        E::custom(BadPlaceholder)
+    }
 }
 
 /// What a checked value was, as far as placeholder objects care.
@@ -652,11 +707,11 @@ enum Seen {
 }
 
 #[derive(Clone, Copy)]
-struct Check {
-    n: usize,
+struct Check<'a> {
+    refs: &'a RefCell<Refs>,
 }
 
-impl<'de> DeserializeSeed<'de> for Check {
+impl<'de> DeserializeSeed<'de> for Check<'_> {
     type Value = Seen;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Seen, D::Error> {
         d.deserialize_any(self)
@@ -692,7 +747,7 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-impl<'de> Visitor<'de> for Check {
+impl<'de> Visitor<'de> for Check<'_> {
     type Value = Seen;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
@@ -722,6 +777,7 @@ impl<'de> Visitor<'de> for Check {
         Ok(Seen::Other)
     }
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Seen, A::Error> {
+        let mark = self.refs.borrow().log.len();
         let mut is_placeholder = false;
         let mut num = None;
         while let Some(key) = map.next_key_seed(KeySeed)? {
@@ -733,10 +789,26 @@ impl<'de> Visitor<'de> for Check {
             }
         }
         if is_placeholder {
-            match num {
-                Some(Seen::Index(k)) if usize::try_from(k).is_ok_and(|k| k < self.n) => {}
-                _ => return Err(de::Error::custom(BadPlaceholder)),
+            let mut refs = self.refs.borrow_mut();
+            let refs = &mut *refs;
+            let k = match num {
+                Some(Seen::Index(k)) => usize::try_from(k).ok(),
+                _ => None,
+            };
+            let Some(k) = k.filter(|&k| k < refs.used.len()) else {
+                return Err(refs.fail(PlaceholderError::Missing));
+            };
+            // The object is replaced whole: what its members referenced does not count.
+            for i in refs.log.drain(mark..) {
+                if let Some(u) = refs.used.get_mut(i) {
+                    *u = false;
+                }
             }
+            match refs.used.get_mut(k) {
+                Some(u) if !*u => *u = true,
+                _ => return Err(refs.fail(PlaceholderError::Reused)),
+            }
+            refs.log.push(k);
         }
         Ok(Seen::Other)
     }

@@ -35,6 +35,7 @@ pub enum PacketType {
 /// Error returned when a packet (or one of its attachments) is invalid. Any decode error
 /// closes the connection with reason "parse error", as the reference server does.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The packet was empty.
     Empty,
@@ -54,6 +55,12 @@ pub enum DecodeError {
     MissingAttachments,
     /// A placeholder refers to an attachment that does not exist.
     BadPlaceholder,
+    /// Two placeholders refer to the same attachment. Each attachment stands for one place
+    /// in the arguments, so a packet cannot make the server copy the same bytes many times.
+    ReusedAttachment,
+    /// An attachment that no placeholder refers to (the reference parser would silently
+    /// drop it; here it is refused so that it costs nothing after the packet is read).
+    UnreferencedAttachment,
 }
 
 impl std::fmt::Display for DecodeError {
@@ -68,6 +75,8 @@ impl std::fmt::Display for DecodeError {
             Self::UnexpectedBinary => "unexpected binary attachment",
             Self::MissingAttachments => "binary attachments missing",
             Self::BadPlaceholder => "placeholder without attachment",
+            Self::ReusedAttachment => "attachment referenced by more than one placeholder",
+            Self::UnreferencedAttachment => "attachment not referenced by any placeholder",
         };
         f.write_str(s)
     }
@@ -172,7 +181,9 @@ impl Args {
     }
 
     /// Arguments from a JSON array text that may contain placeholders referring to
-    /// `attachments` (validated like a received ACK payload). Used by the cluster layer.
+    /// `attachments` (validated like a received ACK payload: every placeholder names an
+    /// attachment, and no two name the same one). Used by the cluster layer. Attachments no
+    /// placeholder names are allowed here (arguments taken with [`Args::rest`] keep them).
     ///
     /// ```
     /// use socketio::proto::sio::Args;
@@ -187,8 +198,7 @@ impl Args {
             spans_of(&json, &items)?
         };
         if !attachments.is_empty() {
-            binary::check_placeholders(&json, attachments.len())
-                .map_err(|_| DecodeError::BadPlaceholder)?;
+            binary::check_placeholders(&json, attachments.len()).map_err(placeholder_error)?;
         }
         Ok(Args {
             json,
@@ -353,8 +363,20 @@ impl Decoder {
             self.pending = Some(pending);
             return Ok(None);
         }
-        binary::check_placeholders(&args.json, n).map_err(|_| DecodeError::BadPlaceholder)?;
+        // One placeholder per attachment, each attachment referenced exactly once: what the
+        // packet costs once decoded (and re-encoded) is what the peer sent.
+        let referenced = binary::check_placeholders(&args.json, n).map_err(placeholder_error)?;
+        if referenced != n {
+            return Err(DecodeError::UnreferencedAttachment);
+        }
         Ok(Some(pending.0))
+    }
+}
+
+fn placeholder_error(e: binary::PlaceholderError) -> DecodeError {
+    match e {
+        binary::PlaceholderError::Missing => DecodeError::BadPlaceholder,
+        binary::PlaceholderError::Reused => DecodeError::ReusedAttachment,
     }
 }
 

@@ -478,7 +478,10 @@ fn placeholder_out_of_range_is_rejected_when_the_packet_completes() {
         );
     }
     // `_placeholder` not `true`: an ordinary object.
-    let p = decode_binary(r#"51-["a",{"_placeholder":false,"num":7}]"#, &[b"x"]);
+    let p = decode_binary(
+        &format!(r#"51-["a",{{"_placeholder":false,"num":7}},{PH0}]"#),
+        &[b"x"],
+    );
     let v: serde_json::Value = event(p).2.get(0).unwrap();
     assert_eq!(v, json!({"_placeholder": false, "num": 7}));
     // A missing `num` is invalid too.
@@ -900,4 +903,130 @@ fn escaped_placeholder_key_is_still_a_placeholder() {
         d.feed_binary(Bytes::new()),
         Err(DecodeError::BadPlaceholder)
     );
+}
+
+// ----- one placeholder per attachment (issue 8: amplification) -------------------------------
+
+#[test]
+fn two_placeholders_to_two_attachments_are_accepted() {
+    let p = decode_binary(&format!(r#"52-["a",{PH0},{PH1}]"#), &[b"zero", b"one"]);
+    let (_, _, args, _) = event(p);
+    assert_eq!(&args.get::<Bytes>(0).unwrap()[..], b"zero");
+    assert_eq!(&args.get::<Bytes>(1).unwrap()[..], b"one");
+    // The same holds for a BINARY_ACK.
+    let p = decode_binary(&format!(r#"62-7[{PH1},{PH0}]"#), &[b"zero", b"one"]);
+    assert_eq!(ack(p).2.len(), 2);
+}
+
+#[test]
+fn two_placeholders_to_one_attachment_are_rejected() {
+    for text in [
+        format!(r#"51-["a",{PH0},{PH0}]"#),
+        format!(r#"51-["a",[{PH0},{{"x":{PH0}}}]]"#),
+        format!(r#"61-7[{PH0},{PH0}]"#),
+    ] {
+        let mut d = Decoder::new(10);
+        assert_eq!(d.feed_text(&text), Ok(None), "{text}");
+        assert_eq!(
+            d.feed_binary(Bytes::from_static(b"x")),
+            Err(DecodeError::ReusedAttachment),
+            "{text}"
+        );
+    }
+    // Two attachments announced, one of them named twice: still refused.
+    let mut d = Decoder::new(10);
+    assert_eq!(d.feed_text(&format!(r#"52-["a",{PH1},{PH1}]"#)), Ok(None));
+    assert_eq!(d.feed_binary(Bytes::from_static(b"0")), Ok(None));
+    assert_eq!(
+        d.feed_binary(Bytes::from_static(b"1")),
+        Err(DecodeError::ReusedAttachment)
+    );
+}
+
+#[test]
+fn a_placeholder_spelled_differently_is_still_the_same_number() {
+    // `1.0`, `1e0` and an escaped key all name attachment 1: reused.
+    for second in [
+        r#"{"_placeholder":true,"num":1.0}"#,
+        r#"{"_placeholder":true,"num":1e0}"#,
+        r#"{"\u005fplaceholder":true,"num":1}"#,
+        r#"{"num":1,"_placeholder":true}"#,
+    ] {
+        let mut d = Decoder::new(10);
+        let t = format!(r#"52-["a",{PH0},{PH1},{second}]"#);
+        assert_eq!(d.feed_text(&t), Ok(None));
+        assert_eq!(d.feed_binary(Bytes::new()), Ok(None));
+        assert_eq!(
+            d.feed_binary(Bytes::new()),
+            Err(DecodeError::ReusedAttachment),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn an_unreferenced_attachment_is_rejected() {
+    let mut d = Decoder::new(10);
+    assert_eq!(d.feed_text(&format!(r#"52-["a",{PH0}]"#)), Ok(None));
+    assert_eq!(d.feed_binary(Bytes::from_static(b"0")), Ok(None));
+    assert_eq!(
+        d.feed_binary(Bytes::from_static(b"1")),
+        Err(DecodeError::UnreferencedAttachment)
+    );
+    // No placeholder at all.
+    let mut d = Decoder::new(10);
+    assert_eq!(d.feed_text(r#"51-["a",1]"#), Ok(None));
+    assert_eq!(
+        d.feed_binary(Bytes::from_static(b"0")),
+        Err(DecodeError::UnreferencedAttachment)
+    );
+}
+
+#[test]
+fn placeholders_inside_a_placeholder_object_do_not_count() {
+    // The outer object becomes attachment 0 whole, so the inner reference to 1 is not one:
+    // attachment 1 is left unreferenced.
+    let inner = format!(r#"{{"_placeholder":true,"num":0,"x":{PH1}}}"#);
+    let mut d = Decoder::new(10);
+    assert_eq!(d.feed_text(&format!(r#"52-["a",{inner}]"#)), Ok(None));
+    assert_eq!(d.feed_binary(Bytes::from_static(b"0")), Ok(None));
+    assert_eq!(
+        d.feed_binary(Bytes::from_static(b"1")),
+        Err(DecodeError::UnreferencedAttachment)
+    );
+    // ... and naming 1 again later is then its only reference.
+    let p = decode_binary(&format!(r#"52-["a",{inner},{PH1}]"#), &[b"0", b"1"]);
+    let (_, _, args, _) = event(p);
+    assert_eq!(&args.get::<Bytes>(0).unwrap()[..], b"0");
+    assert_eq!(&args.get::<Bytes>(1).unwrap()[..], b"1");
+}
+
+#[test]
+fn from_json_array_rejects_reuse_but_keeps_unreferenced_attachments() {
+    let one = vec![Bytes::from_static(b"x")];
+    assert_eq!(
+        Args::from_json_array(format!("[{PH0},{PH0}]"), one.clone()),
+        Err(DecodeError::ReusedAttachment)
+    );
+    assert!(Args::from_json_array(format!("[{PH0}]"), one.clone()).is_ok());
+    // `rest` keeps every attachment, so a tail without the placeholder of attachment 0 must
+    // still travel (through the cluster) and decode.
+    let two = vec![Bytes::from_static(b"x"), Bytes::from_static(b"y")];
+    let a = Args::from_json_array(format!("[{PH1}]"), two).unwrap();
+    assert_eq!(&a.get::<Bytes>(0).unwrap()[..], b"y");
+}
+
+#[test]
+fn reusing_one_bytes_value_encodes_one_attachment_per_occurrence() {
+    // The application's own data: the same bytes twice are two attachments (no sharing of
+    // placeholders on the way out, so what we send always decodes under the rule above).
+    let b = Bytes::from_static(b"same");
+    let e = encode_event("/", "e", None, &(b.clone(), vec![b.clone()])).unwrap();
+    assert_eq!(text(&e), format!(r#"452-["e",{PH0},[{PH1}]]"#));
+    assert_eq!(e.attachments.as_slice(), &[b.clone(), b]);
+    let mut d = Decoder::new(10);
+    let body = std::str::from_utf8(&e.text[1..]).unwrap();
+    assert_eq!(d.feed_text(body), Ok(None));
+    assert_eq!(d.feed_binary(e.attachments[0].clone()), Ok(None));
+    assert!(d.feed_binary(e.attachments[1].clone()).unwrap().is_some());
 }

@@ -97,7 +97,7 @@ impl SocketIo {
     ///     .route("/health", axum::routing::get(|| async { "ok" }))
     ///     .merge(io.router());
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-    /// axum::serve(listener, app).await?;
+    /// socketio::serve(listener, app).await?;
     /// # Ok(()) }
     /// ```
     pub fn router(&self) -> axum::Router {

@@ -37,8 +37,8 @@ impl Handshake {
         self.conn.request().query(name)
     }
 
-    /// Peer address, when the server runs with connect info
-    /// (`into_make_service_with_connect_info::<SocketAddr>()`).
+    /// Peer address, when the server runs with connect info ([`crate::serve`], or axum's
+    /// `into_make_service_with_connect_info::<SocketAddr>()`).
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.conn.request().remote_addr
     }

@@ -1,0 +1,602 @@
+//! [`serve`]: axum's serving loop on hyper-util's server builder, with deadlines and limits
+//! ([`ServeConfig`]).
+
+use std::convert::Infallible;
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::{Request, Response};
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::{Instant, sleep, sleep_until};
+use tower::ServiceExt as _;
+
+/// How long the accept loop waits after an accept error that is not about one connection
+/// (`EMFILE`, `ENFILE`, `ENOMEM`...), before it tries again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// Longest deadline used internally: longer durations are clamped to it (an `Instant` plus
+/// `Duration::MAX` would overflow).
+const MAX_DEADLINE: Duration = Duration::from_secs(365 * 24 * 3600);
+/// hyper's smallest HTTP/1 read buffer.
+const MIN_HEADER_BYTES: usize = 8192;
+
+/// Deadlines and limits of [`serve`]. Every field has a default safe on the open internet;
+/// change them with the builder-style setters:
+///
+/// ```
+/// use std::time::Duration;
+/// let config = socketio::ServeConfig::default()
+///     .header_read_timeout(Duration::from_secs(5))
+///     .max_connections(Some(50_000));
+/// assert_eq!(config.keep_alive_idle_timeout, Duration::from_secs(60));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServeConfig {
+    /// How long a client may take to send a request head (request line and headers), counted
+    /// from the accept and, on HTTP/1 keep-alive connections, from the end of the previous
+    /// response. At the deadline the socket is closed without an answer. Default 10 s.
+    ///
+    /// hyper (1.x) starts this timer as soon as an HTTP/1 connection goes idle, so an idle
+    /// HTTP/1 keep-alive connection is closed after
+    /// `min(header_read_timeout, keep_alive_idle_timeout)`.
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request in progress after its first
+    /// request (HTTP/1 keep-alive, or an HTTP/2 connection without streams). At the deadline
+    /// the socket is closed. Default 60 s (HTTP/1: see
+    /// [`header_read_timeout`](Self::header_read_timeout)).
+    pub keep_alive_idle_timeout: Duration,
+    /// Most connections open at once; `None` (default): no limit. At the limit the server
+    /// stops accepting: further clients wait in the kernel's accept backlog (and time out
+    /// there, or are refused by the kernel once the backlog is full) until a connection closes.
+    pub max_connections: Option<usize>,
+    /// Largest request head (request line, headers and the blank line), in bytes. A larger
+    /// head gets `431 Request Header Fields Too Large` and the connection is closed. Values
+    /// below 8,192 are raised to 8,192 (hyper's smallest read buffer). For HTTP/2 this is the
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE`. Default 16,384 (Node's `maxHeaderSize`).
+    pub max_header_bytes: usize,
+    /// Most headers in one HTTP/1 request. More get `431` and the connection is closed.
+    /// Default 100.
+    pub max_headers: usize,
+    /// Accept HTTP/2 with prior knowledge (h2c) beside HTTP/1.1. Default false (`axum::serve`
+    /// accepts it): Socket.IO clients speak HTTP/1.1 (and WebSocket over it), and a TLS
+    /// terminator in front talks HTTP/1.1 to the server. When true, the HTTP/1 head size is
+    /// checked on the parsed head (request line and headers counted as `name: value\r\n`),
+    /// since hyper's protocol-detecting builder cannot count it byte for byte.
+    pub http2: bool,
+    /// Set `TCP_NODELAY` on accepted sockets (small Socket.IO packets leave at once).
+    /// Default true.
+    pub tcp_nodelay: bool,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_idle_timeout: Duration::from_secs(60),
+            max_connections: None,
+            max_header_bytes: 16 * 1024,
+            max_headers: 100,
+            http2: false,
+            tcp_nodelay: true,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Set [`header_read_timeout`](Self::header_read_timeout).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Set [`keep_alive_idle_timeout`](Self::keep_alive_idle_timeout).
+    pub fn keep_alive_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.keep_alive_idle_timeout = timeout;
+        self
+    }
+
+    /// Set [`max_connections`](Self::max_connections).
+    pub fn max_connections(mut self, max: Option<usize>) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// Set [`max_header_bytes`](Self::max_header_bytes).
+    pub fn max_header_bytes(mut self, max: usize) -> Self {
+        self.max_header_bytes = max;
+        self
+    }
+
+    /// Set [`max_headers`](Self::max_headers).
+    pub fn max_headers(mut self, max: usize) -> Self {
+        self.max_headers = max;
+        self
+    }
+
+    /// Set [`http2`](Self::http2).
+    pub fn http2(mut self, enabled: bool) -> Self {
+        self.http2 = enabled;
+        self
+    }
+
+    /// Set [`tcp_nodelay`](Self::tcp_nodelay).
+    pub fn tcp_nodelay(mut self, enabled: bool) -> Self {
+        self.tcp_nodelay = enabled;
+        self
+    }
+
+    fn header_timeout(&self) -> Duration {
+        self.header_read_timeout.min(MAX_DEADLINE)
+    }
+
+    fn idle_timeout(&self) -> Duration {
+        self.keep_alive_idle_timeout.min(MAX_DEADLINE)
+    }
+
+    fn header_bytes(&self) -> usize {
+        self.max_header_bytes.max(MIN_HEADER_BYTES)
+    }
+}
+
+/// Serve `router` on `listener`; await the returned value to run it. Like
+/// `axum::serve(listener, router)`, with every wait bounded ([`ServeConfig`]):
+///
+/// * the request head must arrive within [`ServeConfig::header_read_timeout`] (10 s) of the
+///   accept, or of the end of the previous response on an HTTP/1 keep-alive connection;
+/// * a connection with no request in progress is closed after
+///   [`ServeConfig::keep_alive_idle_timeout`] (60 s; HTTP/1: at most the header deadline);
+/// * a request head over [`ServeConfig::max_header_bytes`] or
+///   [`ServeConfig::max_headers`] gets `431` and the connection is closed;
+/// * optionally at most [`ServeConfig::max_connections`] sockets are open (WebSockets
+///   included); further clients wait in the kernel's accept backlog.
+///
+/// A connection past a deadline is closed, without an answer. Each request carries
+/// [`ConnectInfo<SocketAddr>`](ConnectInfo), so the engine (and
+/// [`crate::Handshake::remote_addr`]) knows the peer address. WebSocket upgrades work. An accept
+/// error such as `EMFILE` (out of file descriptors) is logged and retried after 50 ms.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// socketio::serve(listener, app).await
+/// # }
+/// ```
+pub fn serve(listener: TcpListener, router: Router) -> Serve {
+    Serve {
+        listener,
+        router,
+        config: ServeConfig::default(),
+        signal: std::future::pending(),
+    }
+}
+
+/// A server being set up by [`serve`]; `.await` it to run it. It returns only after a graceful
+/// shutdown ([`Serve::with_graceful_shutdown`]) has finished.
+#[must_use = "a `Serve` does nothing until it is awaited"]
+pub struct Serve<S = std::future::Pending<()>> {
+    listener: TcpListener,
+    router: Router,
+    config: ServeConfig,
+    signal: S,
+}
+
+impl<S> std::fmt::Debug for Serve<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Serve")
+            .field("listener", &self.listener)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Serve<S> {
+    /// Use these deadlines and limits instead of the defaults.
+    pub fn config(mut self, config: ServeConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Stop when `signal` completes: stop accepting, let every connection finish the request
+    /// in progress (idle ones close at once), then return. As `axum::serve`'s method of the
+    /// same name. Upgraded WebSockets are not waited for: close them through the engine
+    /// ([`crate::SocketIo::shutdown`]) first.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// let io = socketio::SocketIo::builder().build().map_err(std::io::Error::other)?;
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// let stop = io.clone();
+    /// socketio::serve(listener, io.router())
+    ///     .config(socketio::ServeConfig::default().max_connections(Some(10_000)))
+    ///     .with_graceful_shutdown(async move {
+    ///         let _ = tokio::signal::ctrl_c().await;
+    ///         stop.shutdown().await;
+    ///     })
+    ///     .await
+    /// # }
+    /// ```
+    pub fn with_graceful_shutdown<F>(self, signal: F) -> Serve<F>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        Serve {
+            listener: self.listener,
+            router: self.router,
+            config: self.config,
+            signal,
+        }
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+impl<S> IntoFuture for Serve<S>
+where
+    S: Future<Output = ()> + Send + 'static,
+{
+    type Output = io::Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(run(self))
+    }
+}
+
+/// What the server knows of the requests of one connection: the watchdog closes it when no
+/// request has been in progress for too long.
+struct Activity {
+    start: Instant,
+    in_flight: AtomicUsize,
+    served: AtomicBool,
+    /// When the last request ended, in milliseconds since `start`.
+    idle_since_ms: AtomicU64,
+}
+
+impl Activity {
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.served.store(true, Ordering::Release);
+        InFlight(Arc::clone(self))
+    }
+
+    /// When the connection must close if nothing happens, or `None` while a request is in
+    /// progress.
+    fn deadline(&self, config: &ServeConfig) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        Some(if self.served.load(Ordering::Acquire) {
+            let since = Duration::from_millis(self.idle_since_ms.load(Ordering::Acquire));
+            self.start + since + config.idle_timeout()
+        } else {
+            self.start + config.header_timeout()
+        })
+    }
+}
+
+/// One request in progress, from its head until its response body is dropped.
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let a = &self.0;
+        let ms = u64::try_from(a.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        a.idle_since_ms.store(ms, Ordering::Release);
+        a.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// An accepted socket and its [`ServeConfig::max_connections`] slot, released when the socket
+/// is dropped: after the connection ends, or after the WebSocket it was upgraded to ends.
+struct Conn {
+    stream: TcpStream,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl tokio::io::AsyncRead for Conn {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Conn {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// The per-connection hyper service: connect info in, in-flight tracking around the router.
+#[derive(Clone)]
+struct ConnService {
+    router: Router,
+    remote: SocketAddr,
+    activity: Arc<Activity>,
+    /// Largest HTTP/1 head, checked here when hyper cannot (protocol-detecting builder).
+    max_head: Option<usize>,
+}
+
+/// The size of an HTTP/1 request head written out canonically: `METHOD URI HTTP/1.1\r\n`,
+/// `name: value\r\n` per header, and the blank line.
+fn head_len<B>(req: &Request<B>) -> usize {
+    let uri = req.uri();
+    let target = uri.path_and_query().map_or(1, |p| p.as_str().len())
+        + uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len());
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    req.method().as_str().len() + 1 + target + 11 + headers + 2
+}
+
+impl hyper::service::Service<Request<Incoming>> for ConnService {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        let guard = self.activity.begin();
+        if let Some(max) = self.max_head {
+            if req.version() < http::Version::HTTP_2 && head_len(&req) > max {
+                let mut resp = Response::new(Body::empty());
+                *resp.status_mut() = http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+                resp.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+                drop(guard);
+                return Box::pin(std::future::ready(Ok(resp)));
+            }
+        }
+        let mut req = req.map(Body::new);
+        req.extensions_mut().insert(ConnectInfo(self.remote));
+        let fut = self.router.clone().oneshot(req);
+        Box::pin(async move {
+            let resp = fut.await?;
+            // The guard lives as long as the response body: the request ends when hyper has
+            // taken the body's last frame (or dropped it).
+            Ok(resp.map(move |body| {
+                Body::new(body.map_frame(move |frame| {
+                    let _ = &guard;
+                    frame
+                }))
+            }))
+        })
+    }
+}
+
+/// A hyper connection of either flavour: a future that can be asked to shut down gracefully.
+trait GracefulConn: Future + Send {
+    fn graceful(self: Pin<&mut Self>);
+}
+
+impl GracefulConn
+    for hyper::server::conn::http1::UpgradeableConnection<TokioIo<Conn>, ConnService>
+{
+    fn graceful(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+impl GracefulConn
+    for hyper_util::server::conn::auto::UpgradeableConnection<
+        'static,
+        TokioIo<Conn>,
+        ConnService,
+        TokioExecutor,
+    >
+{
+    fn graceful(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+enum Builder {
+    Http1(hyper::server::conn::http1::Builder),
+    Auto(hyper_util::server::conn::auto::Builder<TokioExecutor>),
+}
+
+impl Builder {
+    fn new(config: &ServeConfig) -> Self {
+        let header_bytes = config.header_bytes();
+        if config.http2 {
+            let mut b = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let mut h1 = b.http1();
+            h1.timer(TokioTimer::new())
+                .header_read_timeout(config.header_timeout())
+                .max_buf_size(header_bytes);
+            if config.max_headers != 100 {
+                h1.max_headers(config.max_headers);
+            }
+            b.http2()
+                .timer(TokioTimer::new())
+                .max_header_list_size(u32::try_from(header_bytes).unwrap_or(u32::MAX));
+            Self::Auto(b)
+        } else {
+            let mut b = hyper::server::conn::http1::Builder::new();
+            b.timer(TokioTimer::new())
+                .header_read_timeout(config.header_timeout())
+                .max_buf_size(header_bytes)
+                .max_header_size(header_bytes);
+            if config.max_headers != 100 {
+                b.max_headers(config.max_headers);
+            }
+            Self::Http1(b)
+        }
+    }
+}
+
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+async fn run<S: Future<Output = ()> + Send + 'static>(serve: Serve<S>) -> io::Result<()> {
+    let Serve {
+        listener,
+        router,
+        config,
+        signal,
+    } = serve;
+    let config = Arc::new(config);
+    let builder = Arc::new(Builder::new(&config));
+    let limit = config
+        .max_connections
+        .map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS))));
+    // Dropped (or sent) to ask every connection to shut down gracefully.
+    let (stop_tx, stop_rx) = watch::channel(());
+    // Every connection task holds a receiver: `closed()` resolves when all have ended.
+    let (done_tx, done_rx) = watch::channel(());
+    tokio::pin!(signal);
+    loop {
+        let permit = match &limit {
+            None => None,
+            Some(sem) => tokio::select! {
+                p = Arc::clone(sem).acquire_owned() => p.ok(),
+                () = &mut signal => break,
+            },
+        };
+        let (stream, remote) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(conn) => conn,
+                Err(e) if is_connection_error(&e) => continue,
+                Err(e) => {
+                    tracing::warn!("accept error: {e}; retrying in {ACCEPT_BACKOFF:?}");
+                    tokio::select! {
+                        () = sleep(ACCEPT_BACKOFF) => continue,
+                        () = &mut signal => break,
+                    }
+                }
+            },
+            () = &mut signal => break,
+        };
+        if config.tcp_nodelay {
+            let _ = stream.set_nodelay(true);
+        }
+        let activity = Arc::new(Activity {
+            start: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            served: AtomicBool::new(false),
+            idle_since_ms: AtomicU64::new(0),
+        });
+        let service = ConnService {
+            router: router.clone(),
+            remote,
+            activity: Arc::clone(&activity),
+            max_head: config.http2.then(|| config.header_bytes()),
+        };
+        let io = TokioIo::new(Conn {
+            stream,
+            _permit: permit,
+        });
+        let config = Arc::clone(&config);
+        let stop = stop_rx.clone();
+        let done = done_rx.clone();
+        match &*builder {
+            Builder::Http1(b) => {
+                let conn = b.serve_connection(io, service).with_upgrades();
+                tokio::spawn(drive(conn, activity, config, stop, done));
+            }
+            Builder::Auto(b) => {
+                let conn = b.serve_connection_with_upgrades(io, service).into_owned();
+                tokio::spawn(drive(conn, activity, config, stop, done));
+            }
+        }
+    }
+    drop(listener);
+    drop(stop_rx);
+    drop(done_rx);
+    let _ = stop_tx.send(());
+    done_tx.closed().await;
+    Ok(())
+}
+
+/// Run one connection until it ends, its deadline passes (the socket is dropped, i.e.
+/// closed), or a graceful shutdown lets it finish.
+async fn drive<C: GracefulConn>(
+    conn: C,
+    activity: Arc<Activity>,
+    config: Arc<ServeConfig>,
+    mut stop: watch::Receiver<()>,
+    _done: watch::Receiver<()>,
+) {
+    tokio::pin!(conn);
+    let recheck = config.header_timeout().min(config.idle_timeout());
+    // The deadline moves earlier only once: when the first request ends and the idle
+    // deadline replaces the header deadline. Checking at least every `recheck` catches that.
+    let timer = sleep_until(activity.start + recheck);
+    tokio::pin!(timer);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = timer.as_mut() => {
+                let now = Instant::now();
+                match activity.deadline(&config) {
+                    Some(at) if at <= now => return,
+                    Some(at) => timer.as_mut().reset(at.min(now + recheck)),
+                    None => timer.as_mut().reset(now + recheck),
+                }
+            }
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful();
+            }
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! `socketio::serve` over real sockets: header-read and idle deadlines, head limits, the
+//! connection cap, connect info, WebSocket upgrades and graceful shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::routing::get;
+use futures_util::{SinkExt as _, StreamExt as _};
+use socketio::ServeConfig;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::time::{Instant, sleep, timeout};
+
+/// Upper bound for anything a test waits for.
+const WAIT: Duration = Duration::from_secs(10);
+const SHORT: Duration = Duration::from_millis(400);
+
+fn app(release: Arc<Notify>, entered: Arc<Notify>) -> Router {
+    Router::new()
+        .route("/", get(|| async { "ok" }))
+        .route(
+            "/peer",
+            get(|ConnectInfo(addr): ConnectInfo<SocketAddr>| async move { addr.to_string() }),
+        )
+        .route(
+            "/slow",
+            get(move || async move {
+                entered.notify_one();
+                release.notified().await;
+                "slow"
+            }),
+        )
+        .route(
+            "/ws",
+            get(|ws: WebSocketUpgrade| async move {
+                ws.on_upgrade(|mut socket| async move {
+                    while let Some(Ok(msg)) = socket.next().await {
+                        if let Message::Text(t) = msg {
+                            if socket.send(Message::Text(t)).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                })
+            }),
+        )
+}
+
+struct Server {
+    addr: SocketAddr,
+    release: Arc<Notify>,
+    entered: Arc<Notify>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn start(config: ServeConfig) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let release = Arc::new(Notify::new());
+    let entered = Arc::new(Notify::new());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serve = socketio::serve(listener, app(Arc::clone(&release), Arc::clone(&entered)))
+        .config(config)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+    let task = tokio::spawn(serve.into_future());
+    Server {
+        addr,
+        release,
+        entered,
+        stop: Some(stop),
+        task,
+    }
+}
+
+/// Short header deadline, long idle deadline.
+fn header_config(http2: bool) -> ServeConfig {
+    ServeConfig::default()
+        .header_read_timeout(SHORT)
+        .keep_alive_idle_timeout(Duration::from_secs(30))
+        .http2(http2)
+}
+
+/// Reads until the peer closes (EOF or reset); returns how long that took.
+async fn closed_after(stream: &mut TcpStream, since: Instant) -> Duration {
+    let mut buf = [0u8; 4096];
+    let done = timeout(WAIT, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(done.is_ok(), "connection still open after {WAIT:?}");
+    since.elapsed()
+}
+
+/// Reads one HTTP/1.1 response (head and a `content-length` body); `None` if the
+/// connection closes first.
+async fn read_response(stream: &mut TcpStream) -> Option<(u16, String)> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_string();
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if data.len() >= end + 4 + len {
+                let status = head.split(' ').nth(1)?.parse().ok()?;
+                let body = String::from_utf8_lossy(&data[end + 4..end + 4 + len]).to_string();
+                return Some((status, body));
+            }
+        }
+        match timeout(WAIT, stream.read(&mut buf)).await.ok()? {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+async fn get_on(stream: &mut TcpStream, path: &str) -> Option<(u16, String)> {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.ok()?;
+    read_response(stream).await
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_at_the_header_deadline() {
+    for http2 in [false, true] {
+        let server = start(header_config(http2)).await;
+        let since = Instant::now();
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        let took = closed_after(&mut s, since).await;
+        assert!(took >= SHORT - Duration::from_millis(50), "{took:?}");
+        assert!(took < SHORT * 5, "http2 {http2}: closed after {took:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_connection_that_trickles_its_headers_is_closed_at_the_header_deadline() {
+    for http2 in [false, true] {
+        let server = start(header_config(http2)).await;
+        let since = Instant::now();
+        let s = TcpStream::connect(server.addr).await.unwrap();
+        let (mut read, mut write) = s.into_split();
+        let trickle = tokio::spawn(async move {
+            let _ = write.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n").await;
+            // One header byte every 50 ms, for ever: the head never ends.
+            loop {
+                if write.write_all(b"x").await.is_err() {
+                    return;
+                }
+                sleep(Duration::from_millis(50)).await;
+            }
+        });
+        let mut buf = [0u8; 1024];
+        let mut answer = Vec::new();
+        let done = timeout(WAIT, async {
+            loop {
+                match read.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => answer.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await;
+        trickle.abort();
+        let took = since.elapsed();
+        assert!(done.is_ok(), "http2 {http2}: still open after {WAIT:?}");
+        assert!(took >= SHORT - Duration::from_millis(50), "{took:?}");
+        assert!(took < SHORT * 5, "http2 {http2}: closed after {took:?}");
+        // Closed without a response being served.
+        assert!(!String::from_utf8_lossy(&answer).contains("200 OK"));
+    }
+}
+
+#[tokio::test]
+async fn headers_completed_just_under_the_header_deadline_are_served() {
+    for http2 in [false, true] {
+        let server = start(
+            ServeConfig::default()
+                .header_read_timeout(Duration::from_millis(1500))
+                .http2(http2),
+        )
+        .await;
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        sleep(Duration::from_millis(500)).await;
+        s.write_all(b"Host: test\r\n").await.unwrap();
+        sleep(Duration::from_millis(500)).await;
+        s.write_all(b"\r\n").await.unwrap();
+        assert_eq!(
+            read_response(&mut s).await,
+            Some((200, "ok".into())),
+            "http2 {http2}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_at_the_idle_deadline() {
+    for http2 in [false, true] {
+        let server = start(
+            ServeConfig::default()
+                .header_read_timeout(Duration::from_secs(30))
+                .keep_alive_idle_timeout(SHORT)
+                .http2(http2),
+        )
+        .await;
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        // Under the deadline the connection is reused.
+        assert_eq!(get_on(&mut s, "/").await, Some((200, "ok".into())));
+        sleep(SHORT / 4).await;
+        assert_eq!(get_on(&mut s, "/").await, Some((200, "ok".into())));
+        let since = Instant::now();
+        let took = closed_after(&mut s, since).await;
+        assert!(took >= SHORT - Duration::from_millis(50), "{took:?}");
+        assert!(took < SHORT * 5, "http2 {http2}: closed after {took:?}");
+    }
+}
+
+#[tokio::test]
+async fn hyper_restarts_the_header_deadline_on_an_idle_http1_connection() {
+    // Documented on `ServeConfig::header_read_timeout`: an idle HTTP/1 keep-alive connection
+    // is closed after `min(header_read_timeout, keep_alive_idle_timeout)`.
+    let server = start(header_config(false)).await;
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    assert_eq!(get_on(&mut s, "/").await, Some((200, "ok".into())));
+    let since = Instant::now();
+    let took = closed_after(&mut s, since).await;
+    assert!(took >= SHORT - Duration::from_millis(50), "{took:?}");
+    assert!(took < SHORT * 5, "closed after {took:?}");
+}
+
+#[tokio::test]
+async fn a_long_request_is_not_cut_by_the_idle_deadline() {
+    let server = start(
+        ServeConfig::default()
+            .header_read_timeout(SHORT)
+            .keep_alive_idle_timeout(SHORT),
+    )
+    .await;
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(b"GET /slow HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    // A long-poll in progress is not idle: release it well after both deadlines.
+    sleep(SHORT * 3).await;
+    server.release.notify_one();
+    assert_eq!(read_response(&mut s).await, Some((200, "slow".into())));
+}
+
+#[tokio::test]
+async fn requests_carry_the_peer_address() {
+    let server = start(ServeConfig::default()).await;
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    let local = s.local_addr().unwrap();
+    assert_eq!(
+        get_on(&mut s, "/peer").await,
+        Some((200, local.to_string()))
+    );
+}
+
+#[tokio::test]
+async fn a_websocket_upgrade_works_and_outlives_the_http_deadlines() {
+    for http2 in [false, true] {
+        let server = start(
+            ServeConfig::default()
+                .header_read_timeout(SHORT)
+                .keep_alive_idle_timeout(SHORT)
+                .http2(http2),
+        )
+        .await;
+        let url = format!("ws://{}/ws", server.addr);
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        ws.send("hello".into()).await.unwrap();
+        let echo = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!(echo.into_text().unwrap().as_str(), "hello");
+        sleep(SHORT * 3).await;
+        ws.send("later".into()).await.unwrap();
+        let echo = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!(echo.into_text().unwrap().as_str(), "later", "http2 {http2}");
+    }
+}
+
+/// A request head of exactly `len` bytes.
+fn head_of(len: usize) -> Vec<u8> {
+    let base = "GET / HTTP/1.1\r\nHost: test\r\nx-pad: \r\n\r\n".len();
+    let pad = "a".repeat(len - base);
+    format!("GET / HTTP/1.1\r\nHost: test\r\nx-pad: {pad}\r\n\r\n").into_bytes()
+}
+
+#[tokio::test]
+async fn a_request_head_at_max_header_bytes_is_served_and_one_byte_more_gets_431() {
+    for http2 in [false, true] {
+        let limit = 10_000;
+        let server = start(ServeConfig::default().max_header_bytes(limit).http2(http2)).await;
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        s.write_all(&head_of(limit)).await.unwrap();
+        assert_eq!(
+            read_response(&mut s).await.map(|r| r.0),
+            Some(200),
+            "http2 {http2}"
+        );
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        s.write_all(&head_of(limit + 1)).await.unwrap();
+        assert_eq!(
+            read_response(&mut s).await.map(|r| r.0),
+            Some(431),
+            "http2 {http2}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn max_headers_at_limit_is_served_and_one_more_gets_431() {
+    for max in [100, 10] {
+        let server = start(ServeConfig::default().max_headers(max)).await;
+        let head = |n: usize| {
+            let mut h = String::from("GET / HTTP/1.1\r\nHost: test\r\n");
+            for i in 1..n {
+                h.push_str(&format!("x-h{i}: v\r\n"));
+            }
+            h.push_str("\r\n");
+            h
+        };
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        s.write_all(head(max).as_bytes()).await.unwrap();
+        assert_eq!(read_response(&mut s).await.map(|r| r.0), Some(200));
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        s.write_all(head(max + 1).as_bytes()).await.unwrap();
+        assert_eq!(read_response(&mut s).await.map(|r| r.0), Some(431));
+    }
+}
+
+#[tokio::test]
+async fn max_connections_at_limit_are_served_and_one_more_waits_for_a_free_slot() {
+    let server = start(ServeConfig::default().max_connections(Some(2))).await;
+    let mut a = TcpStream::connect(server.addr).await.unwrap();
+    let mut b = TcpStream::connect(server.addr).await.unwrap();
+    assert_eq!(get_on(&mut a, "/").await, Some((200, "ok".into())));
+    assert_eq!(get_on(&mut b, "/").await, Some((200, "ok".into())));
+    // The third waits in the accept backlog: no answer while both slots are taken.
+    let mut c = TcpStream::connect(server.addr).await.unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert!(
+        timeout(SHORT, c.read(&mut buf)).await.is_err(),
+        "served over the limit"
+    );
+    drop(a);
+    assert_eq!(read_response(&mut c).await, Some((200, "ok".into())));
+}
+
+#[tokio::test]
+async fn a_websocket_keeps_its_connection_slot() {
+    let server = start(ServeConfig::default().max_connections(Some(1))).await;
+    let url = format!("ws://{}/ws", server.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut c = TcpStream::connect(server.addr).await.unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert!(timeout(SHORT, c.read(&mut buf)).await.is_err());
+    ws.close(None).await.unwrap();
+    while let Some(Ok(_)) = ws.next().await {}
+    drop(ws);
+    assert_eq!(read_response(&mut c).await, Some((200, "ok".into())));
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_requests_in_progress_then_returns() {
+    let mut server = start(ServeConfig::default()).await;
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    assert_eq!(get_on(&mut idle, "/").await, Some((200, "ok".into())));
+    let mut busy = TcpStream::connect(server.addr).await.unwrap();
+    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    timeout(WAIT, server.entered.notified()).await.unwrap();
+    server.stop.take().unwrap().send(()).unwrap();
+    // The idle connection closes at once.
+    closed_after(&mut idle, Instant::now()).await;
+    // New connections are refused once the listener is gone.
+    let refused = timeout(WAIT, async {
+        loop {
+            match TcpStream::connect(server.addr).await {
+                Err(_) => return,
+                Ok(mut s) => {
+                    if get_on(&mut s, "/").await.is_none() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(refused.is_ok());
+    assert!(!server.task.is_finished());
+    server.release.notify_one();
+    assert_eq!(read_response(&mut busy).await, Some((200, "slow".into())));
+    let result = timeout(WAIT, &mut server.task).await.unwrap().unwrap();
+    assert!(result.is_ok());
+}
