@@ -20,6 +20,7 @@ pub use serve::{Serve, ServeConfig, serve};
 pub use server::{
     AckError, AckFuture, AckResponse, AckSender, BroadcastOperator, BuildError, CallError,
     ConnectError, DisconnectReason, EmitError, Event, EventName, Handshake, JoinError, Namespace,
-    NamespaceClass, Rest, ServerConfig, Socket, SocketIo, SocketIoBuilder, State,
+    NamespaceClass, RateLimit, RateLimitAction, Rest, ServerConfig, Socket, SocketIo,
+    SocketIoBuilder, State,
 };
 pub use socketio_macros::{Event, namespace, on};

@@ -181,7 +181,7 @@ async fn max_queued_events_plus_one_closes_the_connection() {
     );
     fx.gate.add_permits(1);
     let (_, reason) = next(&mut fx.gone).await;
-    assert_eq!(reason, DisconnectReason::SendBufferFull);
+    assert_eq!(reason, DisconnectReason::InboundQueueFull);
     // The server is healthy.
     let mut other = client(&fx).await;
     assert!(other.roundtrip("/", 1, "ping").await.is_empty());

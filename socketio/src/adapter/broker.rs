@@ -173,6 +173,20 @@ pub struct BrokerConfig {
     /// How often an idle subscriber link is checked (Redis `PING`, AMQP heartbeat), so that a
     /// silently dead link is noticed. Default 15 s.
     pub health_check_interval: Duration,
+    /// Largest message read from the broker, in bytes. A larger one is dropped (logged at
+    /// `warn`) before it is queued for the [`Subscription`] reader, so the queue holds at most
+    /// `queue_capacity` × `max_message_bytes`; the Redis broker drops it before copying it out
+    /// of the client's read buffer. At the limit a message is delivered. Default 8 MiB (the
+    /// pub/sub decoder's [`Limits::max_message_bytes`](super::pubsub::Limits); a
+    /// [`ManagerConfig`](super::ManagerConfig) uses the smaller of the two).
+    ///
+    /// What the client libraries hold before we see a message: redis-rs reads a whole RESP
+    /// push into its buffer (Redis itself disconnects a subscriber whose output buffer passes
+    /// `client-output-buffer-limit pubsub`, 32 MB by default); amqprs assembles a whole
+    /// delivery from its body frames (RabbitMQ refuses publishes over `max_message_size`,
+    /// 16 MiB by default since 4.0) and holds at most `queue_capacity` unacknowledged
+    /// deliveries (the consumer's prefetch). Bound those on the broker.
+    pub max_message_bytes: usize,
 }
 
 impl Default for BrokerConfig {
@@ -185,6 +199,7 @@ impl Default for BrokerConfig {
             publish_timeout: Duration::from_secs(2),
             queue_capacity: 1024,
             health_check_interval: Duration::from_secs(15),
+            max_message_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -315,6 +330,14 @@ async fn run_subscription(
             tokio::select! {
                 _ = tx.closed() => return,
                 item = stream.next() => match item {
+                    Some(payload) if payload.len() > config.max_message_bytes => {
+                        tracing::warn!(
+                            channel = %config.channel,
+                            size = payload.len(),
+                            limit = config.max_message_bytes,
+                            "broker message over max_message_bytes dropped"
+                        );
+                    }
                     Some(payload) => {
                         if tx.send(payload).await.is_err() {
                             return;
@@ -614,6 +637,28 @@ mod tests {
         let link = links.recv().await.unwrap();
         link.send(Bytes::from_static(b"two")).await.unwrap();
         assert_eq!(sub.recv().await.unwrap(), "two");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn messages_over_max_message_bytes_are_dropped_before_the_queue() {
+        let (connector, mut links, _) = fake();
+        let cfg = BrokerConfig {
+            max_message_bytes: 4,
+            ..fast_config()
+        };
+        let mut sub = start_subscription(&cfg, connector).await.unwrap();
+        let link = links.recv().await.unwrap();
+        link.send(Bytes::from_static(b"12345")).await.unwrap();
+        link.send(Bytes::from_static(b"1234")).await.unwrap();
+        link.send(Bytes::from_static(b"123456789")).await.unwrap();
+        link.send(Bytes::from_static(b"")).await.unwrap();
+        assert_eq!(sub.recv().await.unwrap(), "1234", "at the limit");
+        assert_eq!(
+            sub.recv().await.unwrap(),
+            "",
+            "limit + 1 and more were skipped"
+        );
+        assert_eq!(sub.state(), LinkState::Connected);
     }
 
     #[tokio::test(start_paused = true)]

@@ -73,6 +73,16 @@ impl ManagerConfig {
         c.broker.channel = channel.into();
         c
     }
+
+    /// The broker settings with the smaller of the two message size limits
+    /// ([`BrokerConfig::max_message_bytes`], [`Limits::max_message_bytes`]), so that setting
+    /// either one bounds what is read before it is queued.
+    #[cfg(any(feature = "redis", feature = "amqp"))]
+    fn broker_config(&self) -> BrokerConfig {
+        let mut b = self.broker.clone();
+        b.max_message_bytes = b.max_message_bytes.min(self.limits.max_message_bytes);
+        b
+    }
 }
 
 /// A cluster manager over any [`Broker`]: see the [module docs](self).
@@ -122,7 +132,7 @@ impl PubSubManager<super::redis::RedisBroker> {
     /// Connect to Redis at `url` (`redis://[user:password@]host[:port][/db]`, `unix://…`) and
     /// subscribe to `config.broker.channel`. Fails if Redis cannot be reached.
     pub async fn connect(url: &str, config: ManagerConfig) -> Result<Self, BrokerError> {
-        let broker = super::redis::RedisBroker::connect(url, config.broker.clone()).await?;
+        let broker = super::redis::RedisBroker::connect(url, config.broker_config()).await?;
         Self::new(broker, config).await
     }
 }
@@ -133,7 +143,7 @@ impl PubSubManager<super::amqp::AmqpBroker> {
     /// the fanout exchange `config.broker.channel` and bind a private queue to it. Fails if the
     /// broker cannot be reached.
     pub async fn connect(url: &str, config: ManagerConfig) -> Result<Self, BrokerError> {
-        let broker = super::amqp::AmqpBroker::connect(url, config.broker.clone()).await?;
+        let broker = super::amqp::AmqpBroker::connect(url, config.broker_config()).await?;
         Self::new(broker, config).await
     }
 }

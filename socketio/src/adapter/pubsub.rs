@@ -90,7 +90,8 @@ pub enum PubSubError {
     BadBase64,
     /// More attachments than [`Limits::max_attachments`].
     TooManyAttachments {
-        /// Attachments in the message.
+        /// Attachments read before giving up: the limit + 1 (the rest of the message is not
+        /// looked at).
         count: usize,
         /// The configured limit.
         limit: usize,
@@ -489,7 +490,8 @@ struct RawMessage<'a> {
     id: Option<Value>,
     #[serde(borrow, default, deserialize_with = "present")]
     args: Option<&'a RawValue>,
-    attachments: Option<Value>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    attachments: Option<&'a RawValue>,
 }
 
 fn present<'de, D>(d: D) -> Result<Option<&'de RawValue>, D::Error>
@@ -561,12 +563,13 @@ fn callback_ref(v: Option<Value>) -> Result<Option<CallbackRef>, PubSubError> {
 /// `null` is no argument at all.
 fn unpack_args(data: &RawValue) -> Result<String, PubSubError> {
     let text = data.get().trim();
-    if text.starts_with('[') {
-        let items: Vec<&RawValue> =
-            serde_json::from_str(text).map_err(|_| PubSubError::WrongType("data"))?;
-        match items.as_slice() {
-            [only] if only.get().trim() == "null" => Ok("[]".to_owned()),
-            _ => Ok(text.to_owned()),
+    if let Some(inner) = text.strip_prefix('[') {
+        // `data` is valid JSON already: an array, whose elements need not be parsed to tell
+        // whether it is `[null]`.
+        match inner.strip_suffix(']').map(str::trim) {
+            Some("null") => Ok("[]".to_owned()),
+            Some(_) => Ok(text.to_owned()),
+            None => Err(PubSubError::WrongType("data")),
         }
     } else if text == "null" {
         Ok("[]".to_owned())
@@ -595,6 +598,59 @@ fn check_placeholders(json: &str, count: usize) -> Result<(), PubSubError> {
         .map_err(|_| PubSubError::BadPlaceholder)
 }
 
+/// Why [`bounded_array`] refused its input.
+enum ArrayError {
+    NotArray,
+    TooMany,
+}
+
+/// The elements of the JSON array `json`, at most `limit` of them: parsing stops at the
+/// element after the limit, so a huge array costs no more than `limit` slots.
+fn bounded_array(json: &str, limit: usize) -> Result<Vec<&RawValue>, ArrayError> {
+    use serde::de::{DeserializeSeed, Error as _, SeqAccess, Visitor};
+
+    struct Bounded<'c> {
+        limit: usize,
+        over: &'c std::cell::Cell<bool>,
+    }
+    impl<'de> DeserializeSeed<'de> for Bounded<'_> {
+        type Value = Vec<&'de RawValue>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Bounded<'_> {
+        type Value = Vec<&'de RawValue>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                if out.len() >= self.limit {
+                    self.over.set(true);
+                    return Err(A::Error::custom("too many elements"));
+                }
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+
+    let over = std::cell::Cell::new(false);
+    let mut de = serde_json::Deserializer::from_str(json);
+    let items = Bounded { limit, over: &over }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v));
+    items.map_err(|_| {
+        if over.get() {
+            ArrayError::TooMany
+        } else {
+            ArrayError::NotArray
+        }
+    })
+}
+
 fn emit_args(
     data: Option<&RawValue>,
     binary: bool,
@@ -605,15 +661,15 @@ fn emit_args(
         return Ok(PackedArgs::json(unpack_args(data)?));
     }
     // `[<args with placeholders>, <base64>, …]`
-    let items: Vec<&RawValue> =
-        serde_json::from_str(data.get()).map_err(|_| PubSubError::WrongType("data"))?;
+    let limit = limits.max_attachments;
+    let items = bounded_array(data.get(), limit.saturating_add(1)).map_err(|e| match e {
+        ArrayError::NotArray => PubSubError::WrongType("data"),
+        ArrayError::TooMany => PubSubError::TooManyAttachments {
+            count: limit.saturating_add(1),
+            limit,
+        },
+    })?;
     let (first, rest) = items.split_first().ok_or(PubSubError::WrongType("data"))?;
-    if rest.len() > limits.max_attachments {
-        return Err(PubSubError::TooManyAttachments {
-            count: rest.len(),
-            limit: limits.max_attachments,
-        });
-    }
     let attachments = decode_b64(
         rest.iter()
             .map(|r| serde_json::from_str::<Value>(r.get()).unwrap_or(Value::Null)),
@@ -625,7 +681,7 @@ fn emit_args(
 
 fn callback_args(
     args: Option<&RawValue>,
-    attachments: Option<Value>,
+    attachments: Option<&RawValue>,
     limits: &Limits,
 ) -> Result<PackedArgs, PubSubError> {
     let args = args.ok_or(PubSubError::MissingField("args"))?;
@@ -633,16 +689,23 @@ fn callback_args(
     if !text.starts_with('[') {
         return Err(PubSubError::WrongType("args"));
     }
-    let attachments = match attachments {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => {
-            if items.len() > limits.max_attachments {
-                return Err(PubSubError::TooManyAttachments {
-                    count: items.len(),
-                    limit: limits.max_attachments,
-                });
-            }
-            decode_b64(items.into_iter()).map_err(|e| match e {
+    let attachments = match attachments.map(|a| a.get().trim()) {
+        None | Some("null") => Vec::new(),
+        Some(list) if list.starts_with('[') => {
+            let limit = limits.max_attachments;
+            let items = bounded_array(list, limit).map_err(|e| match e {
+                ArrayError::NotArray => PubSubError::WrongType("attachments"),
+                ArrayError::TooMany => PubSubError::TooManyAttachments {
+                    count: limit.saturating_add(1),
+                    limit,
+                },
+            })?;
+            decode_b64(
+                items
+                    .iter()
+                    .map(|r| serde_json::from_str::<Value>(r.get()).unwrap_or(Value::Null)),
+            )
+            .map_err(|e| match e {
                 PubSubError::WrongType(_) => PubSubError::WrongType("attachments"),
                 e => e,
             })?
@@ -1048,6 +1111,143 @@ mod tests {
             decode_with(&encode(&env(emit(args(4)))), &limits).unwrap_err(),
             PubSubError::TooManyAttachments { count: 4, limit: 3 }
         );
+    }
+
+    fn binary_emit(data: &str) -> Vec<u8> {
+        format!(r#"{{"method":"emit","event":"e","namespace":"/","binary":true,"data":{data}}}"#)
+            .into_bytes()
+    }
+
+    fn callback(args: &str, attachments: &str) -> Vec<u8> {
+        format!(
+            r#"{{"method":"callback","sid":"s","namespace":"/","id":1,"args":{args},"attachments":{attachments}}}"#
+        )
+        .into_bytes()
+    }
+
+    fn b64_list(n: usize) -> String {
+        vec![r#""eA==""#; n].join(",")
+    }
+
+    #[test]
+    fn callback_attachment_limit_at_limit_and_plus_one() {
+        let limits = Limits {
+            max_attachments: 3,
+            ..Limits::default()
+        };
+        let ok = callback(
+            r#"[{"_placeholder":true,"num":2}]"#,
+            &format!("[{}]", b64_list(3)),
+        );
+        let Message::Callback { args, .. } = decode_with(&ok, &limits).unwrap().message else {
+            panic!("not a callback")
+        };
+        assert_eq!(args.attachments.len(), 3);
+        let over = callback("[1]", &format!("[{}]", b64_list(4)));
+        assert_eq!(
+            decode_with(&over, &limits).unwrap_err(),
+            PubSubError::TooManyAttachments { count: 4, limit: 3 }
+        );
+        // `null` or no field: no attachments; anything but a list is refused.
+        assert!(decode_with(&callback("[1]", "null"), &limits).is_ok());
+        assert_eq!(
+            decode_with(&callback("[1]", r#""YWJj""#), &limits).unwrap_err(),
+            PubSubError::WrongType("attachments")
+        );
+    }
+
+    /// A message of the maximum size made of a million attachments is refused after reading
+    /// the limit + 1 of them, not after collecting them all.
+    #[test]
+    fn a_huge_attachment_list_stops_at_the_limit() {
+        let many = b64_list(1_000_000);
+        let limits = Limits::default();
+        let m = binary_emit(&format!("[[1],{many}]"));
+        assert!(m.len() <= limits.max_message_bytes);
+        assert_eq!(
+            decode_with(&m, &limits).unwrap_err(),
+            PubSubError::TooManyAttachments {
+                count: limits.max_attachments + 1,
+                limit: limits.max_attachments
+            }
+        );
+        let m = callback("[1]", &format!("[{many}]"));
+        assert_eq!(
+            decode_with(&m, &limits).unwrap_err(),
+            PubSubError::TooManyAttachments {
+                count: limits.max_attachments + 1,
+                limit: limits.max_attachments
+            }
+        );
+    }
+
+    #[test]
+    fn placeholders_must_name_an_attachment_of_the_message() {
+        let at = binary_emit(&format!(
+            r#"[[{{"_placeholder":true,"num":1}}],{}]"#,
+            b64_list(2)
+        ));
+        assert!(decode(&at).is_ok(), "the last attachment");
+        for bad in [
+            r#"{"_placeholder":true,"num":2}"#,
+            r#"{"_placeholder":true,"num":-1}"#,
+            r#"{"_placeholder":true,"num":18446744073709551616}"#,
+            r#"{"_placeholder":true,"num":"0"}"#,
+        ] {
+            let m = binary_emit(&format!("[[{bad}],{}]", b64_list(2)));
+            assert_eq!(
+                decode(&m).unwrap_err(),
+                PubSubError::BadPlaceholder,
+                "{bad}"
+            );
+            let m = callback(&format!("[{bad}]"), &format!("[{}]", b64_list(2)));
+            assert_eq!(
+                decode(&m).unwrap_err(),
+                PubSubError::BadPlaceholder,
+                "{bad}"
+            );
+        }
+    }
+
+    /// Decoding never multiplies attachments: what comes out is the list the message carries,
+    /// however many placeholders point into it.
+    #[test]
+    fn decode_does_not_copy_attachments_per_placeholder() {
+        let refs = [r#"{"_placeholder":true,"num":0}"#; 3].join(",");
+        let m = binary_emit(&format!("[[{refs}],{}]", b64_list(1)));
+        if let Ok(env) = decode(&m) {
+            let Message::Emit { args, .. } = env.message else {
+                panic!("not an emit")
+            };
+            assert_eq!(args.attachments.len(), 1);
+        }
+    }
+
+    /// With the Socket.IO decoder's single-reference rule (`proto::binary::check_placeholders`),
+    /// one attachment named by two placeholders is refused here too.
+    #[test]
+    fn a_placeholder_number_used_twice_is_refused() {
+        let refs = [r#"{"_placeholder":true,"num":0}"#; 2].join(",");
+        let m = binary_emit(&format!("[[{refs}],{}]", b64_list(2)));
+        assert_eq!(decode(&m).unwrap_err(), PubSubError::BadPlaceholder);
+        let m = callback(&format!("[{refs}]"), &format!("[{}]", b64_list(2)));
+        assert_eq!(decode(&m).unwrap_err(), PubSubError::BadPlaceholder);
+    }
+
+    #[test]
+    fn null_list_data_with_whitespace_is_no_argument() {
+        for data in ["[null]", "[ null ]", " [\nnull\t] "] {
+            let m = format!(r#"{{"method":"emit","event":"e","data":{data}}}"#);
+            let Message::Emit { args, .. } = decode(m.as_bytes()).unwrap().message else {
+                panic!("not an emit")
+            };
+            assert_eq!(args.json, "[]", "{data}");
+        }
+        let m = br#"{"method":"emit","event":"e","data":[null,null]}"#;
+        let Message::Emit { args, .. } = decode(m).unwrap().message else {
+            panic!("not an emit")
+        };
+        assert_eq!(args.json, "[null,null]");
     }
 
     #[test]

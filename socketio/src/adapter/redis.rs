@@ -138,25 +138,28 @@ impl RedisBroker {
         let client = self.client.clone();
         let channel: Arc<str> = Arc::from(self.config.channel.as_str());
         let interval = self.config.health_check_interval;
+        let max = self.config.max_message_bytes;
         Arc::new(move || {
             let (client, channel) = (client.clone(), channel.clone());
             Box::pin(async move {
                 let mut pubsub = client.get_async_pubsub().await.map_err(redis_error)?;
                 pubsub.subscribe(&*channel).await.map_err(redis_error)?;
                 let (sink, stream) = pubsub.split();
-                Ok(health_checked(sink, stream, channel, interval))
+                Ok(health_checked(sink, stream, channel, interval, max))
             })
         })
     }
 }
 
 /// The payloads of `message` pushes on `channel`, ending when the connection drops or a
-/// `PING` gets no answer within `interval`.
+/// `PING` gets no answer within `interval`. Payloads over `max` bytes are dropped before they
+/// are copied out of the client's buffer.
 fn health_checked(
     sink: ::redis::aio::PubSubSink,
     stream: ::redis::aio::PubSubStream,
     channel: Arc<str>,
     interval: Duration,
+    max: usize,
 ) -> MessageStream {
     let period = interval.max(Duration::from_millis(10));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
@@ -170,7 +173,11 @@ fn health_checked(
                     msg = stream.next() => {
                         let msg = msg?;
                         if msg.get_channel_name() == &*channel {
-                            let payload = Bytes::copy_from_slice(msg.get_payload_bytes());
+                            let bytes = msg.get_payload_bytes();
+                            if !within_limit(bytes.len(), max) {
+                                continue;
+                            }
+                            let payload = Bytes::copy_from_slice(bytes);
                             return Some((payload, (sink, stream, ticker, channel)));
                         }
                     }
@@ -194,6 +201,19 @@ fn health_checked(
     ))
 }
 
+/// Whether a message of `size` bytes is read (logged at `warn` when it is not).
+fn within_limit(size: usize, max: usize) -> bool {
+    if size > max {
+        tracing::warn!(
+            size,
+            limit = max,
+            "redis message over max_message_bytes dropped"
+        );
+        return false;
+    }
+    true
+}
+
 impl Broker for RedisBroker {
     fn publish(&self, payload: Bytes) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(self.publisher.publish(payload))
@@ -207,6 +227,13 @@ impl Broker for RedisBroker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_size_at_limit_is_read_and_limit_plus_one_dropped() {
+        assert!(within_limit(1024, 1024));
+        assert!(!within_limit(1025, 1024));
+        assert!(within_limit(0, 0));
+    }
 
     #[test]
     fn url_schemes() {

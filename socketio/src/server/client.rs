@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use smallvec::SmallVec;
 
+use super::ratelimit::{BudgetExceeded, InboundBudget, RateLimitAction, RateLimiter};
 use super::state::{Client, ConnectContext, EventContext, Socket, read};
 use super::types::{ConnectError, DisconnectReason, Handshake};
 use crate::engine::{CloseReason, EngineConn, EngineHandler, Frame, Message};
@@ -20,6 +21,10 @@ pub(crate) struct ClientState {
     /// Set once a namespace of this connection is connected: the connect timer then spares
     /// it (a rejected CONNECT does not).
     joined: Arc<AtomicBool>,
+    /// Events of this connection waiting for handlers, shared by all its sockets.
+    budget: Arc<InboundBudget>,
+    /// `Some` when [`ServerConfig::rate_limit`](super::ServerConfig::rate_limit) is set.
+    rate: Option<RateLimiter>,
 }
 
 static WARNED_EMPTY: AtomicBool = AtomicBool::new(false);
@@ -43,6 +48,16 @@ impl EngineHandler for Client {
             sockets: SmallVec::new(),
             connect_timer: Some(timer.abort_handle()),
             joined,
+            budget: InboundBudget::new(
+                self.io.config.max_queued_events,
+                self.io.config.max_queued_event_bytes,
+            ),
+            rate: self
+                .io
+                .config
+                .rate_limit
+                .as_ref()
+                .map(|l| RateLimiter::new(l, Instant::now())),
         }
     }
 
@@ -87,12 +102,25 @@ impl Client {
                     s.close(DisconnectReason::ClientNamespaceDisconnect);
                 }
             }
-            PacketKind::Event { name, args, id } => match Self::socket(state, &nsp) {
-                Some(s) if s.connected() => dispatch(&s, name, args, id),
-                _ => {
-                    tracing::debug!(nsp = %nsp, event = %name, "event for a namespace not joined: dropped")
+            PacketKind::Event { name, args, id } => {
+                let cost = event_cost(&args);
+                if let Some(rate) = state.rate.as_mut() {
+                    if !rate.allow(cost, Instant::now()) {
+                        let action = rate.action();
+                        return Self::rate_limited(state, conn, &nsp, &name, id, action);
+                    }
                 }
-            },
+                match Self::socket(state, &nsp) {
+                    Some(s) if s.connected() => {
+                        if dispatch(&s, name, args, id, cost, &state.budget).is_err() {
+                            Self::close_connection(state, conn, DisconnectReason::InboundQueueFull);
+                        }
+                    }
+                    _ => {
+                        tracing::debug!(nsp = %nsp, event = %name, "event for a namespace not joined: dropped")
+                    }
+                }
+            }
             PacketKind::Ack { id, args } => {
                 if let Some(s) = Self::socket(state, &nsp) {
                     s.resolve_ack(id, args);
@@ -102,6 +130,42 @@ impl Client {
                 tracing::debug!(nsp = %nsp, "CONNECT_ERROR from a client ignored");
             }
         }
+    }
+
+    /// An event over the connection's rate limit: dropped with an error ack, or the end of
+    /// the connection.
+    fn rate_limited(
+        state: &mut ClientState,
+        conn: &EngineConn,
+        nsp: &str,
+        name: &str,
+        id: Option<u64>,
+        action: RateLimitAction,
+    ) {
+        match action {
+            RateLimitAction::Disconnect => {
+                Self::close_connection(state, conn, DisconnectReason::RateLimited)
+            }
+            RateLimitAction::DropWithError => {
+                tracing::debug!(eio_sid = %conn.sid(), nsp, event = name, "rate limited: event dropped");
+                if let (Some(id), Some(s)) = (id, Self::socket(state, nsp)) {
+                    if s.connected() {
+                        s.send_ack(id, &Err::<(), _>(RATE_LIMITED));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Close the whole connection because of what the client sent: every socket leaves its
+    /// namespace with `reason` (its disconnect handler runs after the handlers queued
+    /// before), then the Engine.IO connection closes.
+    fn close_connection(state: &mut ClientState, conn: &EngineConn, reason: DisconnectReason) {
+        tracing::info!(eio_sid = %conn.sid(), "closing the connection: {reason}");
+        for s in state.sockets.drain(..) {
+            s.close(reason);
+        }
+        conn.close(CloseReason::ForcedClose);
     }
 
     fn connect(
@@ -216,11 +280,30 @@ fn finish_connect(s: &Socket, joined: &AtomicBool) -> bool {
     true
 }
 
-fn dispatch(s: &Socket, name: String, args: Args, id: Option<u64>) {
+/// The message of the error ack of an event dropped by the rate limit.
+const RATE_LIMITED: &str = "rate limited";
+
+/// What an event costs the connection's budgets: its decoded packet, JSON text plus
+/// attachment bytes.
+fn event_cost(args: &Args) -> usize {
+    args.attachments
+        .iter()
+        .fold(args.json.len(), |n, a| n.saturating_add(a.len()))
+}
+
+/// Run the handler of an event; `Err` when the connection's inbound budget is exhausted.
+fn dispatch(
+    s: &Socket,
+    name: String,
+    args: Args,
+    id: Option<u64>,
+    cost: usize,
+    budget: &Arc<InboundBudget>,
+) -> Result<(), BudgetExceeded> {
     let handler = s.0.ns.event_handler(&name);
     let Some(handler) = handler else {
         tracing::debug!(nsp = %s.ns(), event = %name, "no handler for event");
-        return;
+        return Ok(());
     };
     let ctx = EventContext {
         socket: s.clone(),
@@ -230,7 +313,8 @@ fn dispatch(s: &Socket, name: String, args: Args, id: Option<u64>) {
         next_arg: 0,
         ack_taken: false,
     };
-    if let Some(fut) = handler(ctx) {
-        s.run_ordered(fut, false);
+    match handler(ctx) {
+        Some(fut) => s.run_event(fut, cost, budget),
+        None => Ok(()),
     }
 }

@@ -222,6 +222,22 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Rate-limit the events every client sends, per connection (see
+    /// [`RateLimit`](crate::RateLimit); default: none).
+    ///
+    /// ```
+    /// use socketio::{RateLimit, SocketIo};
+    /// let io = SocketIo::builder()
+    ///     .rate_limit(RateLimit::default().with_events(10, 20))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = io;
+    /// ```
+    pub fn rate_limit(mut self, limit: crate::RateLimit) -> Self {
+        self.config.rate_limit = Some(limit);
+        self
+    }
+
     /// Cross-origin policy.
     pub fn cors(mut self, cors: crate::engine::Cors) -> Self {
         self.config.engine.cors = cors;

@@ -6,8 +6,9 @@
 //! a task of its own, so a slow handler delays only the socket it belongs to, never other
 //! clients, nor the heartbeat of its own connection. Set
 //! [`ServerConfig::concurrent_handlers`] to run them concurrently instead (python-socketio's
-//! `async_handlers=True`). At most [`ServerConfig::max_queued_events`] events wait behind a
-//! slow handler; past that the connection is closed.
+//! `async_handlers=True`). At most [`ServerConfig::max_queued_events`] events, and
+//! [`ServerConfig::max_queued_event_bytes`] bytes of them, wait behind slow handlers of one
+//! connection (all its namespaces together); past that the connection is closed.
 
 pub(crate) mod class;
 pub(crate) mod client;
@@ -16,6 +17,7 @@ pub(crate) mod emit;
 pub(crate) mod handler;
 pub(crate) mod io;
 pub(crate) mod ns;
+pub(crate) mod ratelimit;
 pub(crate) mod rooms;
 pub(crate) mod socket;
 pub(crate) mod state;
@@ -29,6 +31,7 @@ pub use handler::{
 };
 pub use io::SocketIoBuilder;
 pub use ns::Namespace;
+pub use ratelimit::{RateLimit, RateLimitAction};
 pub use rooms::JoinError;
 pub use socket::{AckFuture, AckResponse, CallError, EmitError};
 pub use state::{ServerConfig, Socket, SocketIo};

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use smallvec::SmallVec;
 use tokio::sync::oneshot;
 
+use super::ratelimit::{BudgetExceeded, InboundBudget};
 use super::rooms::JoinError;
 use super::state::{
     AckSlot, AckTable, BoxFuture, CLOSED, CONNECTED, CONNECTING, DisconnectContext, Exec, NsInner,
@@ -443,33 +444,54 @@ impl Socket {
 
     // -- ordered execution ---------------------------------------------------------------
 
-    /// Run a handler future for this socket. In ordered mode (the default) handlers of one
-    /// socket run one after another, in arrival order; a handler that completes on its first
-    /// poll runs inline with no task spawned. `force` bypasses the closed check (disconnect).
-    pub(crate) fn run_ordered(&self, mut fut: BoxFuture<()>, force: bool) {
+    /// Run a connect or disconnect handler for this socket, in order with its event handlers
+    /// (`force`: also once the socket is closed). Never refused by the inbound budget.
+    pub(crate) fn run_ordered(&self, fut: BoxFuture<()>, force: bool) {
+        let _ = self.schedule(fut, force, None);
+    }
+
+    /// Run an event handler of `cost` bytes. While the event waits for its turn (in ordered
+    /// mode) or runs past its first poll (concurrent mode) it holds a share of `budget`, the
+    /// connection's; `Err` when the budget is exhausted: the event is dropped and the caller
+    /// closes the connection.
+    pub(crate) fn run_event(
+        &self,
+        fut: BoxFuture<()>,
+        cost: usize,
+        budget: &Arc<InboundBudget>,
+    ) -> Result<(), BudgetExceeded> {
+        self.schedule(fut, false, Some((budget, cost)))
+    }
+
+    /// In ordered mode (the default) handlers of one socket run one after another, in arrival
+    /// order; a handler that completes on its first poll runs inline with no task spawned and
+    /// is never charged to the budget.
+    fn schedule(
+        &self,
+        mut fut: BoxFuture<()>,
+        force: bool,
+        budget: Option<(&Arc<InboundBudget>, usize)>,
+    ) -> Result<(), BudgetExceeded> {
         if !force && self.is_closed() {
-            return;
+            return Ok(());
         }
         let io = self.0.ns.io_inner();
         if io.config.concurrent_handlers && !force {
             if poll_once(&mut fut).is_pending() {
-                io.spawn_tracked(fut);
+                let charge = budget.map(|(b, cost)| b.try_charge(cost)).transpose()?;
+                io.spawn_tracked(Box::pin(async move {
+                    fut.await;
+                    drop(charge);
+                }));
             }
-            return;
+            return Ok(());
         }
         {
             let mut exec = lock(&self.0.exec);
             if let Exec::Busy(queue) = &mut *exec {
-                if queue.len() >= io.config.max_queued_events && !force {
-                    drop(exec);
-                    tracing::warn!(sid = %self.id(), "too many queued events; closing the connection");
-                    self.0
-                        .conn
-                        .close(crate::engine::CloseReason::SendBufferFull);
-                    return;
-                }
-                queue.push_back(fut);
-                return;
+                let charge = budget.map(|(b, cost)| b.try_charge(cost)).transpose()?;
+                queue.push_back((fut, charge));
+                return Ok(());
             }
             *exec = Exec::Busy(VecDeque::new());
         }
@@ -479,7 +501,7 @@ impl Socket {
             match &mut *exec {
                 Exec::Busy(q) if q.is_empty() => {
                     *exec = Exec::Idle;
-                    return;
+                    return Ok(());
                 }
                 _ => {}
             }
@@ -493,6 +515,7 @@ impl Socket {
                 this.drain().await;
             }));
         }
+        Ok(())
     }
 
     async fn drain(&self) {
@@ -510,7 +533,10 @@ impl Socket {
                     Exec::Idle => return,
                 }
             };
-            next.await;
+            let (fut, charge) = next;
+            // The event no longer waits: its share of the budget is free again.
+            drop(charge);
+            fut.await;
         }
     }
 }

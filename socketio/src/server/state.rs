@@ -15,6 +15,7 @@ use std::time::Duration;
 use indexmap::IndexSet;
 use tokio::sync::oneshot;
 
+use super::ratelimit::{Charge, RateLimit};
 use super::types::{ConnectError, DisconnectReason, Handshake, State, StateMap};
 use crate::adapter::pubsub::{Envelope, Message};
 use crate::engine::{Engine, EngineConfig, EngineConn, Frame};
@@ -147,9 +148,21 @@ pub struct ServerConfig {
     /// local socket (a broker `emit` with a `callback`) have a budget of this size of their
     /// own per socket, so they can never use up the application's.
     pub max_pending_acks: usize,
-    /// Most events waiting for a slow handler of one socket before its connection is closed.
-    /// Default 1024.
+    /// Most events of one connection waiting for their handlers, summed over all its
+    /// namespaces: in order mode (the default) the events queued behind a handler that
+    /// awaits, with [`concurrent_handlers`](Self::concurrent_handlers) the handlers in
+    /// flight. At the limit the connection stays; the event after it closes the whole
+    /// connection, and disconnect handlers see [`DisconnectReason::InboundQueueFull`] (the
+    /// client sees its transport close). Default 1024.
     pub max_queued_events: usize,
+    /// Most bytes of events of one connection waiting for their handlers, counted like
+    /// [`max_queued_events`](Self::max_queued_events) (the size of an event is its decoded
+    /// packet: JSON text plus attachment bytes). Past it the connection is closed with
+    /// [`DisconnectReason::InboundQueueFull`]. Default 4 MiB.
+    pub max_queued_event_bytes: usize,
+    /// Per-connection rate limits on the events a client sends, and what happens to an
+    /// event over them (see [`RateLimit`]). Default `None`: no rate limit.
+    pub rate_limit: Option<RateLimit>,
     /// Send CONNECT before running the connect handler, and DISCONNECT if it then rejects
     /// (python-socketio's `always_connect`). Default false.
     pub always_connect: bool,
@@ -189,6 +202,8 @@ impl Default for ServerConfig {
             max_attachments: 10,
             max_pending_acks: 1024,
             max_queued_events: 1024,
+            max_queued_event_bytes: 4 * 1024 * 1024,
+            rate_limit: None,
             always_connect: false,
             accept_any_namespace: false,
             concurrent_handlers: false,
@@ -503,7 +518,9 @@ pub(crate) const CLOSED: u8 = 2;
 /// Ordered execution of one socket's handlers.
 pub(crate) enum Exec {
     Idle,
-    Busy(VecDeque<BoxFuture<()>>),
+    /// A handler runs; these wait, each event with its share of the connection's inbound
+    /// budget (none for connect and disconnect handlers).
+    Busy(VecDeque<(BoxFuture<()>, Option<Charge>)>),
 }
 
 pub(crate) struct SocketInner {

@@ -91,6 +91,15 @@ pub enum DisconnectReason {
     SendBufferFull,
     /// The server is shutting down.
     ServerShuttingDown,
+    /// The client sent more events than its connection may have waiting for handlers
+    /// ([`ServerConfig::max_queued_events`](crate::ServerConfig::max_queued_events) or
+    /// [`max_queued_event_bytes`](crate::ServerConfig::max_queued_event_bytes)); the whole
+    /// connection was closed.
+    InboundQueueFull,
+    /// The client went over its [`RateLimit`](crate::RateLimit) with
+    /// [`RateLimitAction::Disconnect`](crate::RateLimitAction::Disconnect); the whole
+    /// connection was closed.
+    RateLimited,
 }
 
 impl DisconnectReason {
@@ -99,9 +108,11 @@ impl DisconnectReason {
     pub fn python_str(self) -> &'static str {
         match self {
             Self::ClientNamespaceDisconnect => "client disconnect",
-            Self::ServerNamespaceDisconnect | Self::ForcedClose | Self::ServerShuttingDown => {
-                "server disconnect"
-            }
+            Self::ServerNamespaceDisconnect
+            | Self::ForcedClose
+            | Self::ServerShuttingDown
+            | Self::InboundQueueFull
+            | Self::RateLimited => "server disconnect",
             Self::PingTimeout => "ping timeout",
             Self::TransportClose => "transport close",
             Self::TransportError | Self::ParseError | Self::SendBufferFull => "transport error",
@@ -135,6 +146,8 @@ impl std::fmt::Display for DisconnectReason {
             Self::ForcedClose => "forced close",
             Self::SendBufferFull => "send buffer full",
             Self::ServerShuttingDown => "server shutting down",
+            Self::InboundQueueFull => "inbound queue full",
+            Self::RateLimited => "rate limited",
         })
     }
 }
