@@ -445,3 +445,28 @@ async fn many_silent_connections_are_all_closed_at_the_header_deadline() {
     let mut s = TcpStream::connect(server.addr).await.unwrap();
     assert_eq!(get_on(&mut s, "/").await, Some((200, "ok".into())));
 }
+
+#[tokio::test]
+async fn http1_responses_announce_the_idle_deadline_in_keep_alive() {
+    // Clients that honour `Keep-Alive: timeout` (Node's agent) stop reusing an idle
+    // connection before the server closes it.
+    let server = start(
+        ServeConfig::default()
+            .header_read_timeout(Duration::from_secs(10))
+            .keep_alive_idle_timeout(Duration::from_secs(7)),
+    )
+    .await;
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut data = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !data.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = timeout(WAIT, s.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0);
+        data.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&data).to_lowercase();
+    assert!(head.contains("\r\nkeep-alive: timeout=7\r\n"), "{head}");
+}
