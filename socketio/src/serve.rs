@@ -55,7 +55,9 @@ pub struct ServeConfig {
     /// How long a connection may stay open with no request in progress after its first
     /// request (HTTP/1 keep-alive, or an HTTP/2 connection without streams). At the deadline
     /// the socket is closed. Default 60 s (HTTP/1: see
-    /// [`header_read_timeout`](Self::header_read_timeout)).
+    /// [`header_read_timeout`](Self::header_read_timeout)). HTTP/1.1 responses carry
+    /// `Keep-Alive: timeout=<seconds>` with the effective idle deadline, so clients that
+    /// honour it (Node's HTTP agent) stop reusing a connection before the server closes it.
     pub keep_alive_idle_timeout: Duration,
     /// Most connections open at once; `None` (default): no limit. At the limit the server
     /// stops accepting: further clients wait in the kernel's accept backlog (and time out
@@ -363,6 +365,9 @@ struct ConnService {
     activity: Arc<Activity>,
     /// Largest HTTP/1 head, checked here when hyper cannot (protocol-detecting builder).
     max_head: Option<usize>,
+    /// `Keep-Alive: timeout=<s>` for HTTP/1.1 responses: clients that honour it (Node's
+    /// agent) stop reusing an idle connection before the server closes it.
+    keep_alive: http::HeaderValue,
 }
 
 /// The size of an HTTP/1 request head written out canonically: `METHOD URI HTTP/1.1\r\n`,
@@ -401,9 +406,16 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         }
         let mut req = req.map(Body::new);
         req.extensions_mut().insert(ConnectInfo(self.remote));
+        let http11 = req.version() == http::Version::HTTP_11;
+        let keep_alive = self.keep_alive.clone();
         let fut = self.router.clone().oneshot(req);
         Box::pin(async move {
-            let resp = fut.await?;
+            let mut resp = fut.await?;
+            if http11 && resp.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+                resp.headers_mut()
+                    .entry(http::header::HeaderName::from_static("keep-alive"))
+                    .or_insert(keep_alive);
+            }
             // The guard lives as long as the response body: the request ends when hyper has
             // taken the body's last frame (or dropped it).
             Ok(resp.map(move |body| {
@@ -493,6 +505,9 @@ async fn run<S: Future<Output = ()> + Send + 'static>(serve: Serve<S>) -> io::Re
         config,
         signal,
     } = serve;
+    let idle = config.header_timeout().min(config.idle_timeout()).as_secs();
+    let keep_alive = http::HeaderValue::from_str(&format!("timeout={idle}"))
+        .unwrap_or(http::HeaderValue::from_static("timeout=0"));
     let config = Arc::new(config);
     let builder = Arc::new(Builder::new(&config));
     let limit = config
@@ -539,6 +554,7 @@ async fn run<S: Future<Output = ()> + Send + 'static>(serve: Serve<S>) -> io::Re
             remote,
             activity: Arc::clone(&activity),
             max_head: config.http2.then(|| config.header_bytes()),
+            keep_alive: keep_alive.clone(),
         };
         let io = TokioIo::new(Conn {
             stream,

@@ -127,6 +127,18 @@ pub struct EngineConfig {
     /// (known when the server runs [`crate::serve`] or axum's connect info; unknown
     /// addresses count in the total only), or, behind a proxy, see
     /// [`trusted_proxy_header`](Self::trusted_proxy_header).
+    ///
+    /// ```
+    /// # fn f() -> Result<(), socketio::BuildError> {
+    /// let io = socketio::SocketIo::builder()
+    ///     .engine(|e| {
+    ///         e.max_connections = Some(100_000);
+    ///         e.max_connections_per_ip = Some(50);
+    ///         e.trusted_proxy_header = Some(http::HeaderName::from_static("x-forwarded-for"));
+    ///     })
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
     pub max_connections_per_ip: Option<usize>,
     /// The header that your reverse proxy sets to the client's address, e.g.
     /// `x-forwarded-for` or `x-real-ip`; `None` (default): the socket's peer address is the
