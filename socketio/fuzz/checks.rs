@@ -216,10 +216,7 @@ pub fn json_args(data: &[u8]) {
 /// The cluster broker message codec (`adapter::pubsub::decode_with`): never panics, and a
 /// decoded message encodes (`encode`) to one that decodes equal.
 pub fn pubsub(data: &[u8]) {
-    // Field by field: `Limits` may become `#[non_exhaustive]`.
-    let mut limits = Limits::default();
-    limits.max_message_bytes = 64 * 1024;
-    limits.max_attachments = 8;
+    let limits = Limits::default();
     let Ok(env) = decode_with(data, &limits) else {
         return;
     };
