@@ -1,0 +1,129 @@
+//! Fuzz inputs replayed on stable: every file under `fuzz/regressions/<target>/` (crash inputs
+//! the fuzzers found, kept once fixed) and `fuzz/corpus/<target>/` (the seeds), run through
+//! the same property checks as the cargo-fuzz targets (`fuzz/checks.rs`), plus a few inputs
+//! written out as byte literals. `fuzz/run.sh` runs the fuzzers themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+#[path = "../fuzz/checks.rs"]
+mod checks;
+
+use std::path::Path;
+
+/// Run `check` on every file of `fuzz/<dir>/<target>/`; returns how many there were.
+fn replay(dir: &str, target: &str, check: fn(&[u8])) -> usize {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz")
+        .join(dir)
+        .join(target);
+    let Ok(entries) = std::fs::read_dir(&path) else {
+        return 0;
+    };
+    let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in &files {
+        let data = std::fs::read(f).unwrap();
+        let r = std::panic::catch_unwind(|| check(&data));
+        assert!(r.is_ok(), "{} fails its check", f.display());
+    }
+    files.len()
+}
+
+fn replay_all(target: &str, check: fn(&[u8])) {
+    replay("regressions", target, check);
+    let seeds = replay("corpus", target, check);
+    assert!(seeds > 0, "no seed corpus for {target}");
+}
+
+#[test]
+fn eio_packet() {
+    replay_all("eio_packet", checks::eio_packet);
+    for input in [&b""[..], b"7", b"\xff", b"1trailing", b"4\xe2\x82\xac"] {
+        checks::eio_packet(input);
+    }
+}
+
+#[test]
+fn eio_payload() {
+    replay_all("eio_payload", checks::eio_payload);
+    for input in [
+        &b""[..],
+        b"\x1e",
+        b"b",
+        b"b\x1eb",
+        b"bAQIDBA",
+        b"4a\x1e\xff",
+    ] {
+        checks::eio_payload(input);
+    }
+}
+
+#[test]
+fn sio_decoder() {
+    replay_all("sio_decoder", checks::sio_decoder);
+    let ph = |n: u8| format!(r#"{{"_placeholder":true,"num":{n}}}"#);
+    // Issue 8: one attachment named by many placeholders, and placeholders nested in one.
+    let many = vec![ph(0); 1100].join(",");
+    let inputs = [
+        format!("\x0a51-[\"echo\",{many}]\x1e\x00abc"),
+        format!("\x0a51-[\"echo\",{},{}]\x1e\x00abc", ph(0), ph(0)),
+        format!("\x0a52-[\"echo\",{},{}]\x1e\x00a\x1e\x00b", ph(1), ph(0)),
+        format!(
+            "\x0a52-[\"e\",{{\"_placeholder\":true,\"num\":0,\"x\":{}}},{}]\x1e\x00a\x1e\x00b",
+            ph(1),
+            ph(1)
+        ),
+        "\x0a52-[\"e\",1]\x1e\x00a\x1e\x00b".to_owned(),
+        "\x0051-[\"e\"]".to_owned(),
+    ];
+    for input in &inputs {
+        checks::sio_decoder(input.as_bytes());
+    }
+}
+
+#[test]
+fn json_args() {
+    replay_all("json_args", checks::json_args);
+    let deep = format!("\x00[{}{}]", "[".repeat(200), "]".repeat(200));
+    for input in [
+        "\x00",
+        "\x00{}",
+        "\x01[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":0}]",
+        "\x01[\"\\ud800\"]",
+        "\x00[1e400]",
+        // serde_json's default float parser is one ulp off here: fixed with `float_roundtrip`.
+        "\x002.2220017225862202e+28",
+        deep.as_str(),
+    ] {
+        checks::json_args(input.as_bytes());
+    }
+}
+
+#[test]
+fn floats_read_as_sent() {
+    for text in [
+        "2.2220017225862202e+28",
+        "22220017225862200171726754152.5662",
+    ] {
+        let v: f64 = serde_json::from_str(text).unwrap();
+        let back: f64 = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+        assert_eq!(v.to_bits(), back.to_bits(), "{text}");
+    }
+    assert_eq!(
+        serde_json::from_str::<f64>("2.2220017225862202e+28").unwrap(),
+        2.2220017225862202e+28
+    );
+}
+
+#[test]
+fn pubsub() {
+    replay_all("pubsub", checks::pubsub);
+    let dup = br#"{"method":"emit","event":"e","data":[[{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}],"AA=="],"binary":true}"#;
+    assert!(socketio::adapter::pubsub::decode(dup).is_err());
+    for input in [
+        &b"{}"[..],
+        b"{\"method\":\"emit\",\"event\":\"e\",\"data\":null}",
+        dup,
+    ] {
+        checks::pubsub(input);
+    }
+}
