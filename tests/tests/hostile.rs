@@ -368,8 +368,10 @@ fn rooms() {
                 _ => {}
             }
         }
-        // A to_room ack means the emission was queued; give delivery a moment (bounded).
-        let _ = until(Instant::now() + Duration::from_secs(1), || {
+        // A to_room ack means the emission was queued; the event may still sit behind the
+        // attacker's last join acks: wait for both events (bounded; a capped connection only
+        // ever gets the first).
+        let _ = until(Instant::now() + Duration::from_secs(3), || {
             conns
                 .iter()
                 .all(|(_, st, r)| lock(st).2.len() >= 2 || r.is_finished())
@@ -730,13 +732,10 @@ fn sid_room() {
                         return;
                     }
                     let t = f.text().into_owned();
-                    if let Some((name, _)) = raw::event_name(&f.data) {
-                        if name == "ask" {
-                            // 42<id>["ask",...]
-                            let id: String =
-                                t[2..].chars().take_while(char::is_ascii_digit).collect();
-                            let _ = tx.send(id);
-                        }
+                    if raw::event_name(&f.data).is_some_and(|(name, _)| name == "ask") {
+                        // 42<id>["ask",...]
+                        let id: String = t[2..].chars().take_while(char::is_ascii_digit).collect();
+                        let _ = tx.send(id);
                     }
                     let mut s = lock(&seen);
                     if who == 0 { s.0.push(t) } else { s.1.push(t) }

@@ -341,6 +341,8 @@ impl Good {
         let sent = Arc::new(Mutex::new((0u64, None)));
         let stop_sender = Arc::new(AtomicBool::new(false));
         let stop_all = Arc::new(AtomicBool::new(false));
+        // The sender starts once both receivers are in room `good`.
+        let go = Arc::new(tokio::sync::Notify::new());
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<&'static str, String>>();
         let mut threads = Vec::new();
 
@@ -488,6 +490,7 @@ impl Good {
         // The sender.
         {
             let (sent, stop, ready) = (sent.clone(), stop_sender.clone(), ready_tx.clone());
+            let go = go.clone();
             threads.push(thread("good-sender", move || async move {
                 let (mut rd, wr) = match raw::sio_connect(addr, "/").await {
                     Ok((rd, wr, _)) => (rd, wr),
@@ -511,6 +514,7 @@ impl Good {
                         lock(&sent).1 = Some("sender disconnected".into());
                     })
                 };
+                go.notified().await;
                 let mut tick = tokio::time::interval(Duration::from_millis(20));
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
@@ -543,6 +547,7 @@ impl Good {
                 Err(_) => panic!("a well-behaved client did not connect within 10 s"),
             }
         }
+        go.notify_one();
         Good {
             ws,
             polling,
@@ -569,7 +574,7 @@ impl Good {
                         .all(|(k, n)| s.events.get(k).copied().unwrap_or(0) >= *n))
         };
         // Bounded poll on an observable condition: what the clients have received.
-        let deadline = Instant::now() + Duration::from_secs(8);
+        let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline && !(done(&lock(&self.ws)) && done(&lock(&self.polling))) {
             std::thread::sleep(Duration::from_millis(20));
         }
