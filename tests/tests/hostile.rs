@@ -187,6 +187,13 @@ where
     );
     block.push_str(&format!("  probe during attack: {lat}\n"));
     block.push_str(&format!("  probe before attack: {baseline}\n"));
+    if ms(baseline.p99) >= p99_max / 5.0 {
+        block.push_str(&format!(
+            "  NOTE: the probe's p99 was already {:.1} ms before the attack: the machine is busy, \
+             latency figures are inflated\n",
+            ms(baseline.p99)
+        ));
+    }
     block.push_str(&format!(
         "  server RSS: {:.1} MB before, peak {:.1} MB (+{:.1} MB)\n",
         mb(rss0),
@@ -205,7 +212,12 @@ where
     }
     socketio_tests::loud(&block);
     drop(server);
-    assert!(failures.is_empty(), "{block}");
+    assert!(
+        failures.is_empty(),
+        "hostile {name}: {} failure(s), numbers above:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
 }
 
 /// Wait for a condition on shared state, polling every 10 ms, until `deadline`.
@@ -221,23 +233,60 @@ async fn until(deadline: Instant, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// A reader that drains a raw WebSocket, answers pings through `wr`, and calls `on` for every
-/// text frame; returns when the server closes (with the time) or the task is aborted.
+/// A reader task that drains a raw WebSocket, answers pings through `wr`, and calls `on` for
+/// every other frame, until the server closes the connection.
+struct Drained {
+    task: tokio::task::JoinHandle<()>,
+    end: Arc<Mutex<Option<(Instant, String)>>>,
+}
+
+impl Drained {
+    /// Whether the server closed the connection.
+    fn is_finished(&self) -> bool {
+        lock(&self.end).is_some()
+    }
+    /// When it did.
+    fn closed_at(&self) -> Option<Instant> {
+        lock(&self.end).as_ref().map(|(t, _)| *t)
+    }
+    /// `still connected`, or how the connection ended.
+    fn how(&self) -> String {
+        match &*lock(&self.end) {
+            Some((_, how)) => format!("disconnected ({how})"),
+            None => "still connected".into(),
+        }
+    }
+    fn abort(&self) {
+        self.task.abort();
+    }
+}
+
 fn drain(
     mut rd: raw::WsRead,
     wr: Arc<tokio::sync::Mutex<raw::WsWrite>>,
     mut on: impl FnMut(&raw::WsFrame) + Send + 'static,
-) -> tokio::task::JoinHandle<Instant> {
-    tokio::spawn(async move {
+) -> Drained {
+    let end = Arc::new(Mutex::new(None));
+    let e2 = end.clone();
+    let task = tokio::spawn(async move {
+        let mut last_control = None;
         while let Some(f) = rd.next().await {
             if f.is_text("2") {
                 let _ = wr.lock().await.text("3").await;
                 continue;
             }
+            if f.opcode == TEXT && (f.data == b"1" || f.data.starts_with(b"41")) {
+                last_control = Some(f.text().into_owned());
+            }
             on(&f);
         }
-        Instant::now()
-    })
+        let mut how = rd.ended.take().unwrap_or_default();
+        if let Some(c) = last_control {
+            how = format!("{c:?}, then {how}");
+        }
+        *lock(&e2) = Some((Instant::now(), how));
+    });
+    Drained { task, end }
 }
 
 fn placeholder(n: usize) -> String {
@@ -397,8 +446,9 @@ fn rooms() {
             o.note(format!(
                 "conn {c}: sent {} joins, {ok} acked true, {refused} other acks, member of its \
                  first room: {first_member}, of its last acked room: {last_member}, \
-                 disconnected: {closed}{quad}",
-                sent[c]
+                 {}{quad}",
+                sent[c],
+                reader.how()
             ));
             if !closed && ok > ROOM_CAP && last_member {
                 o.fail(format!(
@@ -475,19 +525,22 @@ fn slow_handler_queue() {
                 }
             }
             let wrote = t0.elapsed();
-            let closed_at = tokio::time::timeout(Duration::from_secs(3), reader)
-                .await
-                .ok()
-                .and_then(Result::ok);
+            let _ = until(Instant::now() + Duration::from_secs(3), || {
+                reader.is_finished()
+            })
+            .await;
+            let closed_at = reader.closed_at();
             let closed = closed_at.is_some() || write_error;
             o.note(format!(
                 "wrote {sent} of 900 frames of 1 MB in {:.2} s (longest write while the handler \
-             awaited: {:.0} ms); disconnected: {closed}{}",
+                 awaited: {:.0} ms); {}{}{}",
                 wrote.as_secs_f64(),
                 ms(stall),
+                reader.how(),
                 closed_at
                     .map(|t| format!(" after {:.2} s", (t - t0).as_secs_f64()))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                if write_error { "; a write failed" } else { "" }
             ));
             if !closed && stall < Duration::from_secs(1) {
                 o.fail(format!(
@@ -667,10 +720,10 @@ fn attachment_broadcasts() {
             })
             .await;
             o.note(format!(
-                "{} of {N} broadcasts acked in {:.2} s; attacker disconnected: {}",
+                "{} of {N} broadcasts acked in {:.2} s; attacker {}",
                 lock(&acks),
                 t0.elapsed().as_secs_f64(),
-                reader.is_finished()
+                reader.how()
             ));
             if !all {
                 o.note("not every broadcast was acked within 10 s");
@@ -1195,8 +1248,8 @@ fn placeholder_reuse_broadcast() {
             let acks = lock(&acks).clone();
             let accepted = acks.iter().any(|a| a == "431[true]");
             o.note(format!(
-                "broadcast acked true: {accepted}; attacker disconnected: {}",
-                reader.is_finished()
+                "broadcast acked true: {accepted}; acks {acks:?}; attacker {}",
+                reader.how()
             ));
             if accepted {
                 o.fail("the server broadcast a packet that references one attachment 1,100 times");
@@ -1456,10 +1509,10 @@ fn many_namespaces() {
             .await;
             let (c1, r1, _) = *lock(&st);
             o.note(format!(
-            "1,000 unknown namespaces: {r1} refused, {c1} connected in {:.2} s; disconnected: {}",
-            t0.elapsed().as_secs_f64(),
-            reader.is_finished()
-        ));
+                "1,000 unknown namespaces: {r1} refused, {c1} connected in {:.2} s; attacker {}",
+                t0.elapsed().as_secs_f64(),
+                reader.how()
+            ));
             if c1 > 0 {
                 o.fail(format!("{c1} CONNECTs to unknown namespaces were accepted"));
             }
@@ -1482,9 +1535,9 @@ fn many_namespaces() {
             .await;
             let (c2, _, g2) = *lock(&st);
             o.note(format!(
-            "/custom connect+leave x1,000: {c2} CONNECT replies, {g2} greetings; disconnected: {}",
-            reader.is_finished()
-        ));
+                "/custom connect+leave x1,000: {c2} CONNECT replies, {g2} greetings; attacker {}",
+                reader.how()
+            ));
             if !done {
                 o.note("the churn was not fully answered within 8 s");
             }

@@ -71,6 +71,8 @@ impl WsFrame {
 #[derive(Debug)]
 pub struct WsRead {
     rd: BufReader<OwnedReadHalf>,
+    /// How the connection ended, once [`WsRead::next`] returned `None`.
+    pub ended: Option<String>,
 }
 
 /// The writing half of a raw WebSocket.
@@ -82,8 +84,29 @@ pub struct WsWrite {
 impl WsRead {
     /// The next frame; `None` when the connection is closed (EOF, error or a close frame).
     pub async fn next(&mut self) -> Option<WsFrame> {
-        let f = self.next_inner().await.ok()?;
-        (f.opcode != CLOSE).then_some(f)
+        if self.ended.is_some() {
+            return None;
+        }
+        match self.next_inner().await {
+            Ok(f) if f.opcode == CLOSE => {
+                let code = match f.data.get(..2) {
+                    Some(c) => u16::from_be_bytes([c[0], c[1]]).to_string(),
+                    None => "without a code".into(),
+                };
+                let reason = String::from_utf8_lossy(f.data.get(2..).unwrap_or(&[])).into_owned();
+                self.ended = Some(format!("close frame {code} {reason:?}"));
+                None
+            }
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                self.ended = Some("TCP closed without a close frame".into());
+                None
+            }
+            Err(e) => {
+                self.ended = Some(format!("read error: {e}"));
+                None
+            }
+        }
     }
 
     async fn next_inner(&mut self) -> std::io::Result<WsFrame> {
@@ -178,7 +201,7 @@ pub async fn ws_connect(
                 String::from_utf8_lossy(&head)
             )));
         }
-        Ok((WsRead { rd }, WsWrite { wr }))
+        Ok((WsRead { rd, ended: None }, WsWrite { wr }))
     };
     tokio::time::timeout(HANDSHAKE, fut)
         .await
