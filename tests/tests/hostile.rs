@@ -830,19 +830,25 @@ fn sid_room() {
         .await
         .expect("call_sid");
         let mut call_answer = None;
+        let mut sender_saw = Vec::new();
         let d = Instant::now() + Duration::from_secs(8);
         while call_answer.is_none() && Instant::now() < d {
             match crd.next_within(Duration::from_millis(200)).await {
                 Ok(Some(f)) if f.is_text("2") => {
                     let _ = cwr.text("3").await;
                 }
-                Ok(Some(f)) if f.data.starts_with(b"422[") => {
+                Ok(Some(f)) if f.data.starts_with(b"432[") => {
                     call_answer = Some(f.text().into_owned());
                 }
-                Ok(None) => break,
-                _ => {}
+                Ok(Some(f)) => sender_saw.push(f.text().into_owned()),
+                Ok(None) => {
+                    sender_saw.push(format!("closed: {:?}", crd.ended));
+                    break;
+                }
+                Err(()) => {}
             }
         }
+        o.note(format!("the sending client also got {sender_saw:?}"));
         let _ = until(Instant::now() + Duration::from_secs(1), || {
             lock(&seen)
                 .0
@@ -855,6 +861,7 @@ fn sid_room() {
             v.iter()
                 .any(|t| raw::event_name(t.as_bytes()).is_some_and(|(n, _)| n == what))
         };
+        o.note(format!("victim saw {:?}; attacker saw {:?}", s.0, s.1));
         o.note(format!(
             "victim got private: {}, ask: {}; attacker got private: {}, ask: {}; call_sid acked {:?}",
             has_event(&s.0, "private"),
@@ -869,7 +876,7 @@ fn sid_room() {
         if !has_event(&s.0, "ask") {
             o.fail("call_sid to the victim's sid did not reach the victim");
         }
-        if call_answer.as_deref() != Some(r#"422["victim-answer"]"#) {
+        if call_answer.as_deref() != Some(r#"432["victim-answer"]"#) {
             o.fail(format!(
                 "call_sid to the victim's sid was answered with {call_answer:?}, not the victim's answer"
             ));
