@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod malformed;
+
 use socketio_tests::*;
 
 /// Send `frames` on a fresh connection joined to `/`, then a probe echo: returns once the
@@ -30,10 +32,6 @@ async fn offend(srv: &TestServer, frames: &[Frame]) -> bool {
     .await
 }
 
-fn t(s: &str) -> Frame {
-    Frame::Text(s.to_string())
-}
-
 async fn check_all(cases: Vec<(&str, Vec<Frame>)>) {
     let srv = start_testbed(Options::default()).await;
     let healthy = Healthy::connect(srv.addr).await;
@@ -50,140 +48,24 @@ async fn check_all(cases: Vec<(&str, Vec<Frame>)>) {
 
 #[tokio::test]
 async fn garbage_engine_io_packets() {
-    check_all(vec![
-        ("empty", vec![t("")]),
-        ("type 9", vec![t("9")]),
-        ("letters", vec![t("xyz")]),
-        ("nul", vec![t("\0\0")]),
-        ("lone message", vec![t("4")]),
-        ("client ping", vec![t("2")]),
-        ("upgrade after open", vec![t("5")]),
-        ("stray binary", vec![Frame::Binary(vec![0xff, 0, 1])]),
-        ("open from client", vec![t("0{}")]),
-    ])
-    .await;
+    check_all(malformed::garbage_engine_io_packets()).await;
 }
 
 #[tokio::test]
 async fn invalid_socketio_packets() {
-    let deep = format!(
-        r#"42["echo",{}{}]"#,
-        "[".repeat(100_000),
-        "]".repeat(100_000)
-    );
-    let deep_obj = format!(
-        r#"42["echo",{}1{}]"#,
-        r#"{"a":"#.repeat(50_000),
-        "}".repeat(50_000)
-    );
-    check_all(vec![
-        ("type 7", vec![t("47")]),
-        ("type 9", vec![t("49[]")]),
-        ("bad json", vec![t(r#"42["echo","#)]),
-        ("bad json 2", vec![t("42[}")]),
-        ("huge number", vec![t(r#"42["echo",1e999999]"#)]),
-        ("object payload", vec![t("42{}")]),
-        ("string payload", vec![t(r#"42"echo""#)]),
-        ("null payload", vec![t("42null")]),
-        ("empty array", vec![t("42[]")]),
-        ("number event", vec![t("42[1]")]),
-        ("null event", vec![t("42[null]")]),
-        ("object event", vec![t(r#"42[{"a":1}]"#)]),
-        (
-            "enormous ack id",
-            vec![t(r#"4299999999999999999999999999["echo"]"#)],
-        ),
-        (
-            "u64 overflow ack id",
-            vec![t(r#"4218446744073709551616["echo"]"#)],
-        ),
-        ("negative ack id", vec![t(r#"42-1["echo"]"#)]),
-        ("ack id letters", vec![t(r#"42abc["echo"]"#)]),
-        ("unknown namespace event", vec![t(r#"42/nope,["echo",1]"#)]),
-        ("namespace not joined", vec![t(r#"42/custom,1["echo",1]"#)]),
-        ("namespace without slash", vec![t(r#"40nope,"#)]),
-        ("connect non-object", vec![t(r#"40"str""#)]),
-        ("connect array", vec![t("40[1]")]),
-        ("duplicate connect", vec![t("40")]),
-        ("disconnect payload", vec![t(r#"41{"x":1}"#)]),
-        ("ack for nothing", vec![t("4312345[1]")]),
-        ("deep arrays", vec![t(&deep)]),
-        ("deep objects", vec![t(&deep_obj)]),
-        ("lone surrogate", vec![t(r#"42["echo","\ud800"]"#)]),
-        ("lone low surrogate", vec![t(r#"42["echo","\udc00x"]"#)]),
-    ])
-    .await;
+    check_all(malformed::invalid_socketio_packets()).await;
 }
 
 #[tokio::test]
 async fn invalid_binary_attachments() {
-    let ph = |n: &str| format!(r#"{{"_placeholder":true,"num":{n}}}"#);
-    check_all(vec![
-        (
-            "placeholder out of range",
-            vec![
-                t(&format!(r#"451-["echo",{}]"#, ph("5"))),
-                Frame::Binary(vec![1]),
-            ],
-        ),
-        (
-            "negative placeholder",
-            vec![
-                t(&format!(r#"451-["echo",{}]"#, ph("-1"))),
-                Frame::Binary(vec![1]),
-            ],
-        ),
-        (
-            "placeholder not a number",
-            vec![
-                t(&format!(r#"451-["echo",{}]"#, ph(r#""0""#))),
-                Frame::Binary(vec![1]),
-            ],
-        ),
-        (
-            "enormous attachment count",
-            vec![t(r#"45999999999-["echo"]"#)],
-        ),
-        ("attachment count not a number", vec![t(r#"45x-["echo"]"#)]),
-        (
-            "missing attachments",
-            vec![t(&format!(r#"452-["echo",{}]"#, ph("0")))],
-        ),
-        (
-            "text while waiting for attachments",
-            vec![
-                t(&format!(r#"452-["echo",{},{}]"#, ph("0"), ph("1"))),
-                Frame::Binary(vec![1]),
-                t(r#"42["echo"]"#),
-            ],
-        ),
-        (
-            "binary ack for nothing",
-            vec![
-                t(&format!(r#"461-77[{}]"#, ph("0"))),
-                Frame::Binary(vec![9]),
-            ],
-        ),
-    ])
-    .await;
+    check_all(malformed::invalid_binary_attachments()).await;
 }
 
 #[tokio::test]
 async fn garbage_polling_bodies_and_requests_never_5xx() {
     let srv = start_testbed(Options::default()).await;
     let healthy = Healthy::connect(srv.addr).await;
-    let bodies: [&[u8]; 9] = [
-        b"",
-        b"\x1e\x1e",
-        b"b!!!notbase64",
-        b"4hello\x1e",
-        b"\xff\xfe\x00garbage",
-        b"40\x1e4abc",
-        b"42{}",
-        b"bAAA=",
-        b"9",
-    ];
-    for body in bodies {
+    for body in malformed::POLLING_BODIES {
         let (p, _) = Polling::open(srv.addr, "/socket.io/").await;
         if let Ok(r) = p.try_post(body).await {
             assert!(r.status < 500, "POST {body:?}: {} {}", r.status, r.text());
@@ -193,14 +75,7 @@ async fn garbage_polling_bodies_and_requests_never_5xx() {
         }
         healthy.assert_alive("polling garbage").await;
     }
-    for path in [
-        "/socket.io/?EIO=4&transport=polling&sid=",
-        "/socket.io/?EIO=4&transport=polling&sid=%ff%00",
-        "/socket.io/?EIO=4&EIO=4&transport=polling&transport=websocket",
-        "/socket.io/?EIO=4&transport=websocket",
-        "/socket.io/?%%%",
-        "/engine.io/?EIO=99999999999999999999&transport=polling",
-    ] {
+    for path in malformed::HTTP_PATHS {
         for m in ["GET", "POST", "DELETE", "OPTIONS"] {
             if let Ok(r) = within("garbage request", STEP, http(srv.addr, m, path, b"x", &[])).await
             {
@@ -208,11 +83,7 @@ async fn garbage_polling_bodies_and_requests_never_5xx() {
             }
         }
     }
-    for raw in [
-        &b"GARBAGE\r\n\r\n"[..],
-        b"GET / HTTP/9.9\r\n\r\n",
-        b"\x16\x03\x01\x00",
-    ] {
+    for raw in malformed::RAW_REQUESTS {
         let _ = within("raw garbage", STEP, raw_exchange(srv.addr, raw)).await;
     }
     healthy.assert_alive("after garbage requests").await;
