@@ -10,6 +10,9 @@ pub mod server;
 #[doc(hidden)]
 pub mod __private;
 
+#[doc = include_str!("../../docs/security.md")]
+pub mod security {}
+
 #[cfg(feature = "redis")]
 #[doc = include_str!("../../docs/scaling.md")]
 pub mod scaling {}

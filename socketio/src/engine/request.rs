@@ -358,9 +358,26 @@ async fn poll_get<H: EngineHandler>(
     let mut frames = Vec::new();
     loop {
         let woken = conn.shared().data_ready.notified();
-        let answer = conn.state().poll_get(conn.transport(), limits, &mut frames);
+        let (answer, deadline) = {
+            let mut st = conn.state();
+            let answer = st.poll_get(
+                tokio::time::Instant::now(),
+                conn.transport(),
+                limits,
+                &mut frames,
+            );
+            (answer, st.get_deadline())
+        };
         match answer {
-            GetAnswer::Wait => woken.await,
+            GetAnswer::Wait => match deadline {
+                Some(t) => {
+                    tokio::select! {
+                        _ = woken => {}
+                        _ = tokio::time::sleep_until(t) => {}
+                    }
+                }
+                None => woken.await,
+            },
             GetAnswer::Data => {
                 if conn.is_closed() {
                     // `finish_polling` waits for the rest of the queue to be taken.

@@ -110,8 +110,27 @@ pub(crate) struct SessionState {
     post_active: bool,
     /// Upgrade progress.
     upgrade: UpgradeState,
+    /// The pending GET arrived after `2probe` was answered (a client that did not pause
+    /// polling for the upgrade): until when it is held for the `5` that may already be on
+    /// its way, so that a poll sent after `5` is refused as the reference server refuses it.
+    late_get: Option<LateGet>,
     hb: Heartbeat,
 }
+
+/// A GET that arrived while an upgrade was probed ([`SessionState::poll_get`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LateGet {
+    /// Arrived; not yet given a deadline (the first `poll_get` sets it).
+    Arrived,
+    /// Held until this instant, then answered `6`.
+    Until(Instant),
+}
+
+/// How long a GET that arrives during a probed upgrade waits for the upgrade to complete
+/// before it is released with `6`. Node's engine.io releases such a poll at its next
+/// 100 ms check, so 0 to 100 ms after it arrived; the `5` of a client that sends it right
+/// after `2probe` arrives well within this.
+pub(crate) const LATE_GET_HOLD: Duration = Duration::from_millis(50);
 
 impl SessionState {
     pub(crate) fn new(
@@ -129,6 +148,7 @@ impl SessionState {
             get_active: false,
             post_active: false,
             upgrade: UpgradeState::None,
+            late_get: None,
             hb: Heartbeat::new(now, ping_interval, ping_timeout),
         }
     }
@@ -263,18 +283,32 @@ impl SessionState {
             return Err(Overlap);
         }
         self.get_active = true;
+        if self.upgrade == UpgradeState::Probed {
+            self.late_get = Some(LateGet::Arrived);
+        }
         Ok(())
     }
 
     /// The polling GET ended (answered or cancelled).
     pub(crate) fn on_get_end(&mut self) {
         self.get_active = false;
+        self.late_get = None;
+    }
+
+    /// Until when the pending GET may be held without anything else waking it (a GET that
+    /// arrived during a probed upgrade); `None`: until woken.
+    pub(crate) fn get_deadline(&self) -> Option<Instant> {
+        match self.late_get {
+            Some(LateGet::Until(t)) => Some(t),
+            _ => None,
+        }
     }
 
     /// What the pending GET answers now; on [`GetAnswer::Data`] the next batch is in
     /// `batch`. `transport` is the connection's current transport.
     pub(crate) fn poll_get(
         &mut self,
+        now: Instant,
         transport: Transport,
         limits: PollLimits,
         batch: &mut Vec<Frame>,
@@ -282,7 +316,13 @@ impl SessionState {
         if let Some(a) = self.poll_answer.take() {
             GetAnswer::Answer(a)
         } else if transport == Transport::Websocket {
-            GetAnswer::Answer(PollAnswer::Noop)
+            // A GET sent after `5` belongs to a transport that is gone (Node: 400); the one
+            // that was pending when the upgrade started is released with `6`.
+            GetAnswer::Answer(if self.late_get.is_some() {
+                PollAnswer::Error
+            } else {
+                PollAnswer::Noop
+            })
         } else if !self.frames.is_empty() {
             self.take_poll_batch(limits, batch);
             GetAnswer::Data
@@ -296,7 +336,14 @@ impl SessionState {
                 PollAnswer::Error
             })
         } else if self.upgrade == UpgradeState::Probed {
-            GetAnswer::Answer(PollAnswer::Noop)
+            match self.late_get {
+                Some(LateGet::Arrived) => {
+                    self.late_get = Some(LateGet::Until(now + LATE_GET_HOLD));
+                    GetAnswer::Wait
+                }
+                Some(LateGet::Until(t)) if now < t => GetAnswer::Wait,
+                _ => GetAnswer::Answer(PollAnswer::Noop),
+            }
         } else {
             GetAnswer::Wait
         }
@@ -382,7 +429,9 @@ impl SessionState {
             return false;
         }
         self.upgrade = UpgradeState::None;
-        if self.get_active {
+        // The poll pending since before the probe gets `6`; one sent after the probe is
+        // refused by `poll_get` once it sees the new transport.
+        if self.get_active && self.late_get.is_none() {
             self.poll_answer = Some(PollAnswer::Noop);
         }
         true
@@ -525,7 +574,7 @@ mod tests {
         let mut sizes = Vec::new();
         loop {
             let mut batch = Vec::new();
-            match s.poll_get(Transport::Polling, POLL, &mut batch) {
+            match s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch) {
                 GetAnswer::Data => sizes.push(batch.len()),
                 GetAnswer::Wait => break,
                 other => panic!("{other:?}"),
@@ -551,7 +600,8 @@ mod tests {
         s.push(text("4")).unwrap(); // 2: 8 + 2 = 10, at the limit
         let mut sizes = Vec::new();
         let mut batch = Vec::new();
-        while s.poll_get(Transport::Polling, limits, &mut batch) == GetAnswer::Data {
+        while s.poll_get(Instant::now(), Transport::Polling, limits, &mut batch) == GetAnswer::Data
+        {
             sizes.push(batch.len());
             batch.clear();
         }
@@ -568,24 +618,24 @@ mod tests {
         s.request_close(CloseReason::ForcedClose);
         let mut batch = Vec::new();
         assert_eq!(
-            s.poll_get(Transport::Polling, POLL, &mut batch),
+            s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Data
         );
         assert_eq!(batch.len(), 16);
         batch.clear();
         assert_eq!(
-            s.poll_get(Transport::Polling, POLL, &mut batch),
+            s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Data
         );
         assert_eq!(batch.len(), 4);
         assert_eq!(
-            s.poll_get(Transport::Polling, POLL, &mut batch),
+            s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Answer(PollAnswer::Close)
         );
         let mut e = state(usize::MAX, usize::MAX);
         e.request_close(CloseReason::ParseError);
         assert_eq!(
-            e.poll_get(Transport::Polling, POLL, &mut batch),
+            e.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Answer(PollAnswer::Error)
         );
     }
@@ -603,14 +653,14 @@ mod tests {
         assert!(!s.owes_poll_answer(), "taken by the GET in progress");
         let mut batch = Vec::new();
         assert_eq!(
-            s.poll_get(Transport::Polling, POLL, &mut batch),
+            s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Data
         );
         s.on_get_end();
         assert!(s.owes_poll_answer(), "4 frames left");
         batch.clear();
         assert_eq!(
-            s.poll_get(Transport::Polling, POLL, &mut batch),
+            s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Data
         );
         assert!(!s.owes_poll_answer());
@@ -645,7 +695,7 @@ mod tests {
         assert_eq!(s.close_reason(), Some(CloseReason::TransportError));
         let mut batch = Vec::new();
         assert_eq!(
-            s.poll_get(Transport::Polling, POLL, &mut batch),
+            s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Answer(PollAnswer::Close),
             "the first poll is answered with a close packet"
         );
@@ -663,7 +713,7 @@ mod tests {
         assert!(!s.owes_poll_answer());
         let mut batch = Vec::new();
         assert_eq!(
-            s.poll_get(Transport::Polling, POLL, &mut batch),
+            s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Answer(PollAnswer::Noop)
         );
         assert!(!s.poll_answer_pending());
@@ -682,12 +732,12 @@ mod tests {
         s.on_get().unwrap();
         let mut batch = Vec::new();
         assert_eq!(
-            s.poll_get(Transport::Polling, POLL, &mut batch),
+            s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Wait
         );
         s.on_probe();
         assert_eq!(
-            s.poll_get(Transport::Polling, POLL, &mut batch),
+            s.poll_get(Instant::now(), Transport::Polling, POLL, &mut batch),
             GetAnswer::Answer(PollAnswer::Noop)
         );
         assert!(s.on_upgrade_done());
@@ -696,6 +746,53 @@ mod tests {
         assert!(s.on_upgrade_request(true, Transport::Polling));
         s.request_close(CloseReason::ForcedClose);
         assert!(!s.on_upgrade_done());
+    }
+
+    #[test]
+    fn a_get_sent_during_a_probed_upgrade_waits_for_it() {
+        let t0 = Instant::now();
+        let mut batch = Vec::new();
+        // The upgrade completes while the late GET waits: it is refused (Node: 400).
+        let mut s = state(usize::MAX, usize::MAX);
+        assert!(s.on_upgrade_request(true, Transport::Polling));
+        s.on_probe();
+        s.on_get().unwrap();
+        assert_eq!(
+            s.poll_get(t0, Transport::Polling, POLL, &mut batch),
+            GetAnswer::Wait
+        );
+        assert_eq!(s.get_deadline(), Some(t0 + LATE_GET_HOLD));
+        assert_eq!(
+            s.poll_get(
+                t0 + LATE_GET_HOLD - MS(1),
+                Transport::Polling,
+                POLL,
+                &mut batch
+            ),
+            GetAnswer::Wait,
+            "held until the deadline"
+        );
+        assert!(s.on_upgrade_done());
+        assert_eq!(
+            s.poll_get(t0 + MS(50), Transport::Websocket, POLL, &mut batch),
+            GetAnswer::Answer(PollAnswer::Error)
+        );
+        s.on_get_end();
+        assert_eq!(s.get_deadline(), None);
+
+        // No `5` within the hold: released with `6`, like a poll pending before the probe.
+        let mut s = state(usize::MAX, usize::MAX);
+        assert!(s.on_upgrade_request(true, Transport::Polling));
+        s.on_probe();
+        s.on_get().unwrap();
+        assert_eq!(
+            s.poll_get(t0, Transport::Polling, POLL, &mut batch),
+            GetAnswer::Wait
+        );
+        assert_eq!(
+            s.poll_get(t0 + LATE_GET_HOLD, Transport::Polling, POLL, &mut batch),
+            GetAnswer::Answer(PollAnswer::Noop)
+        );
     }
 
     #[test]
