@@ -347,7 +347,8 @@ impl Drop for InFlight {
 /// The deadline costs nothing while writes complete: the timer is touched only when a write
 /// or flush returns `Pending` (armed at the first one, then left running while the following
 /// ones are pending too), and it is disarmed by any write that makes progress. One `Sleep` is
-/// allocated per connection, at its first pending write, and reused.
+/// allocated per connection, at its first pending write, and reused. A connection dropped
+/// while a write is blocked is reset (`SO_LINGER` 0), so its unsent bytes are freed at once.
 struct Conn {
     stream: TcpStream,
     _permit: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -418,6 +419,17 @@ impl Conn {
         }
         self.armed = false;
         r
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Dropped with a write still blocked (the engine gave up on a WebSocket, a deadline
+        // closed the connection): the peer is not reading, so reset rather than leave the
+        // kernel holding the unsent bytes.
+        if self.armed && !self.timed_out {
+            let _ = self.stream.set_zero_linger();
+        }
     }
 }
 
