@@ -666,3 +666,70 @@ fn the_write_deadline_defaults_to_60_seconds() {
         Duration::from_secs(60)
     );
 }
+
+/// Queues 16 text frames of 60 KB (960 KB, one full polling response) when a session opens.
+struct Burst;
+
+impl socketio::engine::EngineHandler for Burst {
+    type State = ();
+    fn on_open(&self, conn: &socketio::engine::EngineConn) {
+        let mut packet = vec![b'z'; 60_000];
+        packet[0] = b'4';
+        for _ in 0..16 {
+            let _ = conn.send(socketio::engine::Frame::Text(packet.clone().into()));
+        }
+    }
+    fn on_message(
+        &self,
+        _: &mut (),
+        _: &socketio::engine::EngineConn,
+        _: socketio::engine::Message,
+    ) {
+    }
+    fn on_close(
+        &self,
+        _: &mut (),
+        _: &socketio::engine::EngineConn,
+        _: socketio::engine::CloseReason,
+    ) {
+    }
+}
+
+#[tokio::test]
+async fn a_polling_response_the_client_does_not_read_is_cut_at_the_write_deadline() {
+    let engine = socketio::engine::Engine::new(socketio::engine::EngineConfig::default(), Burst);
+    let app = socketio::router::mount(Router::new(), "/engine.io/", engine);
+    let listener = small_buffer_listener();
+    let addr = listener.local_addr().unwrap();
+    let config = ServeConfig::default()
+        .max_connections(Some(1))
+        .write_timeout(SHORT);
+    tokio::spawn(socketio::serve(listener, app).config(config).into_future());
+    let mut stuck = small_buffer_client(addr).await;
+    let (status, open) = get_on(&mut stuck, "/engine.io/?EIO=4&transport=polling")
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{open}");
+    let sid = open
+        .split("\"sid\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    // The poll that would carry the 960 KB burst, never read.
+    let poll =
+        format!("GET /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: test\r\n\r\n");
+    stuck.write_all(poll.as_bytes()).await.unwrap();
+    let since = Instant::now();
+    let served = timeout(WAIT, async {
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        get_on(&mut c, "/engine.io/?EIO=4&transport=polling").await
+    })
+    .await
+    .expect("never served");
+    assert_eq!(served.map(|r| r.0), Some(200));
+    let took = since.elapsed();
+    assert!(took >= SHORT - Duration::from_millis(50), "{took:?}");
+    assert!(took < SHORT + SLACK, "served after {took:?}");
+}
