@@ -84,9 +84,11 @@ pub struct ServeConfig {
     /// How long a write to a socket may make no progress: a response (a polling GET's body,
     /// up to [`max_poll_bytes`](crate::engine::EngineConfig::max_poll_bytes)), a `101`
     /// upgrade, or a WebSocket frame that the client does not read (its TCP receive window
-    /// and the server's send buffer are full). At the deadline the connection is closed with
-    /// a reset (RST, the unsent bytes are discarded); the WebSocket or the response body in
-    /// progress sees a `TimedOut` I/O error. Default 60 s (nginx's `send_timeout`).
+    /// and the server's send buffer are full). At the deadline the write fails with an
+    /// `io::ErrorKind::TimedOut` error (seen by hyper, or by the WebSocket's task) and the
+    /// connection is closed with a reset (RST: the unsent bytes are discarded, the client
+    /// reads what it had received and then a reset). Any connection dropped while a write is
+    /// blocked is reset the same way. Default 60 s (nginx's `send_timeout`).
     ///
     /// The timer runs only while a write is blocked, and restarts whenever the client reads
     /// enough for a write to proceed: a waiting long-poll, an idle WebSocket or a slow but
