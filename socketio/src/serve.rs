@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -19,7 +20,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
-use tokio::time::{Instant, sleep, sleep_until};
+use tokio::time::{Instant, Sleep, sleep, sleep_until};
 use tower::ServiceExt as _;
 
 /// How long the accept loop waits after an accept error that is not about one connection
@@ -80,6 +81,29 @@ pub struct ServeConfig {
     /// Set `TCP_NODELAY` on accepted sockets (small Socket.IO packets leave at once).
     /// Default true.
     pub tcp_nodelay: bool,
+    /// How long a write to a socket may make no progress: a response (a polling GET's body,
+    /// up to [`max_poll_bytes`](crate::engine::EngineConfig::max_poll_bytes)), a `101`
+    /// upgrade, or a WebSocket frame that the client does not read (its TCP receive window
+    /// and the server's send buffer are full). At the deadline the write fails with an
+    /// `io::ErrorKind::TimedOut` error (seen by hyper, or by the WebSocket's task) and the
+    /// connection is closed with a reset (RST: the unsent bytes are discarded, the client
+    /// reads what it had received and then a reset). Any connection dropped while a write is
+    /// blocked is reset the same way. Default 60 s (nginx's `send_timeout`).
+    ///
+    /// The timer runs only while a write is blocked, and restarts whenever the client reads
+    /// enough for a write to proceed: a waiting long-poll, an idle WebSocket or a slow but
+    /// reading client is never cut by it. The kernel wakes a blocked writer only once a good
+    /// part of the send buffer is free again, so a client that reads must drain about a third
+    /// of the server's `SO_SNDBUF` (up to a few MB on Linux) within the deadline.
+    ///
+    /// An Engine.IO WebSocket also has the engine's own write deadline,
+    /// `ping_interval + ping_timeout` (45 s by default) for a whole batch: with the defaults
+    /// it fires first and closes the session with its own reason; this deadline is the
+    /// backstop for every other write. Set it at least as long as the engine's so the two do
+    /// not race (a shorter one closes a stuck WebSocket first, which the engine then reports
+    /// as a transport error). For a bound that also covers unacknowledged data after the
+    /// socket is closed, see the kernel's `TCP_USER_TIMEOUT` (not set by this server).
+    pub write_timeout: Duration,
 }
 
 impl Default for ServeConfig {
@@ -92,6 +116,7 @@ impl Default for ServeConfig {
             max_headers: 100,
             http2: false,
             tcp_nodelay: true,
+            write_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -139,6 +164,16 @@ impl ServeConfig {
         self
     }
 
+    /// Set [`write_timeout`](Self::write_timeout).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    fn write_deadline(&self) -> Duration {
+        self.write_timeout.min(MAX_DEADLINE)
+    }
+
     fn header_timeout(&self) -> Duration {
         self.header_read_timeout.min(MAX_DEADLINE)
     }
@@ -161,6 +196,9 @@ impl ServeConfig {
 ///   [`ServeConfig::keep_alive_idle_timeout`] (60 s; HTTP/1: at most the header deadline);
 /// * a request head over [`ServeConfig::max_header_bytes`] or
 ///   [`ServeConfig::max_headers`] gets `431` and the connection is closed;
+/// * a write (response, upgrade, WebSocket frame) that makes no progress for
+///   [`ServeConfig::write_timeout`] (60 s) because the client does not read closes the
+///   connection;
 /// * optionally at most [`ServeConfig::max_connections`] sockets are open (WebSockets
 ///   included); further clients wait in the kernel's accept backlog.
 ///
@@ -304,19 +342,105 @@ impl Drop for InFlight {
     }
 }
 
-/// An accepted socket and its [`ServeConfig::max_connections`] slot, released when the socket
-/// is dropped: after the connection ends, or after the WebSocket it was upgraded to ends.
+/// An accepted socket, its [`ServeConfig::max_connections`] slot (released when the socket
+/// is dropped: after the connection ends, or after the WebSocket it was upgraded to ends) and
+/// its write deadline ([`ServeConfig::write_timeout`]).
+///
+/// The deadline costs nothing while writes complete: the timer is touched only when a write
+/// or flush returns `Pending` (armed at the first one, then left running while the following
+/// ones are pending too), and it is disarmed by any write that makes progress. One `Sleep` is
+/// allocated per connection, at its first pending write, and reused. A connection dropped
+/// while a write is blocked is reset (`SO_LINGER` 0), so its unsent bytes are freed at once.
 struct Conn {
     stream: TcpStream,
     _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    write_timeout: Duration,
+    /// The write deadline; `None` until the first pending write.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// A write is pending and `timer` runs for it.
+    armed: bool,
+    /// The deadline passed: every later write fails at once.
+    timed_out: bool,
+}
+
+fn write_timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "write deadline passed: the peer is not reading",
+    )
+}
+
+impl Conn {
+    fn new(
+        stream: TcpStream,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+        write_timeout: Duration,
+    ) -> Self {
+        Self {
+            stream,
+            _permit: permit,
+            write_timeout,
+            timer: None,
+            armed: false,
+            timed_out: false,
+        }
+    }
+
+    /// After a write or flush returned `Pending`: arms the deadline if it is not running, and
+    /// fails with `TimedOut` once it has passed.
+    fn poll_deadline<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        if !self.armed {
+            let at = Instant::now() + self.write_timeout;
+            match &mut self.timer {
+                Some(timer) => timer.as_mut().reset(at),
+                None => self.timer = Some(Box::pin(sleep_until(at))),
+            }
+            self.armed = true;
+        }
+        let Some(timer) = &mut self.timer else {
+            return Poll::Pending;
+        };
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.timed_out = true;
+        // An abortive close (RST) when the socket is dropped: the unsent bytes are discarded
+        // at once instead of the kernel keeping them, probing a zero window, for minutes.
+        let _ = self.stream.set_zero_linger();
+        Poll::Ready(Err(write_timed_out()))
+    }
+
+    /// A write returned: progress (or an error), so the deadline is disarmed.
+    fn on_write(
+        &mut self,
+        r: Poll<io::Result<usize>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        if r.is_pending() {
+            return self.poll_deadline(cx);
+        }
+        self.armed = false;
+        r
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Dropped with a write still blocked (the engine gave up on a WebSocket, a deadline
+        // closed the connection): the peer is not reading, so reset rather than leave the
+        // kernel holding the unsent bytes.
+        if self.armed && !self.timed_out {
+            let _ = self.stream.set_zero_linger();
+        }
+    }
 }
 
 impl tokio::io::AsyncRead for Conn {
     fn poll_read(
         mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
@@ -324,35 +448,45 @@ impl tokio::io::AsyncRead for Conn {
 impl tokio::io::AsyncWrite for Conn {
     fn poll_write(
         mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        cx: &mut Context<'_>,
         buf: &[u8],
-    ) -> std::task::Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+    ) -> Poll<io::Result<usize>> {
+        if self.timed_out {
+            return Poll::Ready(Err(write_timed_out()));
+        }
+        let r = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.on_write(r, cx)
     }
 
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
-    ) -> std::task::Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    ) -> Poll<io::Result<usize>> {
+        if self.timed_out {
+            return Poll::Ready(Err(write_timed_out()));
+        }
+        let r = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.on_write(r, cx)
     }
 
     fn is_write_vectored(&self) -> bool {
         self.stream.is_write_vectored()
     }
 
-    fn poll_flush(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.timed_out {
+            return Poll::Ready(Err(write_timed_out()));
+        }
+        // A flush that completes is no progress (a socket has nothing to flush): it leaves
+        // the deadline of a pending write running.
+        match Pin::new(&mut self.stream).poll_flush(cx) {
+            Poll::Pending => self.poll_deadline(cx),
+            ready => ready,
+        }
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
@@ -556,10 +690,7 @@ async fn run<S: Future<Output = ()> + Send + 'static>(serve: Serve<S>) -> io::Re
             max_head: config.http2.then(|| config.header_bytes()),
             keep_alive: keep_alive.clone(),
         };
-        let io = TokioIo::new(Conn {
-            stream,
-            _permit: permit,
-        });
+        let io = TokioIo::new(Conn::new(stream, permit, config.write_deadline()));
         let config = Arc::clone(&config);
         let stop = stop_rx.clone();
         let done = done_rx.clone();

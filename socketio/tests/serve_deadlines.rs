@@ -1,5 +1,5 @@
-//! `socketio::serve` over real sockets: header-read and idle deadlines, head limits, the
-//! connection cap, connect info, WebSocket upgrades and graceful shutdown.
+//! `socketio::serve` over real sockets: header-read, idle and write deadlines, head limits,
+//! the connection cap, connect info, WebSocket upgrades and graceful shutdown.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::net::SocketAddr;
@@ -23,9 +23,33 @@ const SHORT: Duration = Duration::from_millis(400);
 /// How late a deadline may fire on a busy machine.
 const SLACK: Duration = Duration::from_secs(3);
 
+/// One chunk of the endless `/endless` response body.
+static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+/// Size of the `/large` response body.
+const LARGE: usize = 512 * 1024;
+
 fn app(release: Arc<Notify>, entered: Arc<Notify>) -> Router {
     Router::new()
         .route("/", get(|| async { "ok" }))
+        .route(
+            "/endless",
+            get(|| async {
+                let chunks = futures_util::stream::repeat_with(|| {
+                    Ok::<_, std::convert::Infallible>(bytes::Bytes::from_static(&CHUNK))
+                });
+                axum::body::Body::from_stream(chunks)
+            }),
+        )
+        .route("/large", get(|| async { vec![b'y'; LARGE] }))
+        .route(
+            "/ws-flood",
+            get(|ws: WebSocketUpgrade| async move {
+                ws.on_upgrade(|mut socket| async move {
+                    let chunk = bytes::Bytes::from_static(&CHUNK);
+                    while socket.send(Message::Binary(chunk.clone())).await.is_ok() {}
+                })
+            }),
+        )
         .route(
             "/peer",
             get(|ConnectInfo(addr): ConnectInfo<SocketAddr>| async move { addr.to_string() }),
@@ -63,7 +87,27 @@ struct Server {
 }
 
 async fn start(config: ServeConfig) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), config).await
+}
+
+/// A listener whose accepted sockets have a small send buffer (Linux: accepted sockets
+/// inherit it), so that a client that stops reading blocks the server's writes quickly and a
+/// client that reads a little unblocks them as quickly.
+fn small_buffer_listener() -> TcpListener {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_send_buffer_size(16 * 1024).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    socket.listen(128).unwrap()
+}
+
+/// A client socket with a small receive buffer (the kernel would grow it to megabytes).
+async fn small_buffer_client(addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+async fn start_on(listener: TcpListener, config: ServeConfig) -> Server {
     let addr = listener.local_addr().unwrap();
     let release = Arc::new(Notify::new());
     let entered = Arc::new(Notify::new());
@@ -469,4 +513,223 @@ async fn http1_responses_announce_the_idle_deadline_in_keep_alive() {
     }
     let head = String::from_utf8_lossy(&data).to_lowercase();
     assert!(head.contains("\r\nkeep-alive: timeout=7\r\n"), "{head}");
+}
+
+/// With `max_connections(1)`, sends a request on a second connection, which the server
+/// serves only once the first connection is closed; returns when that happened.
+async fn served_after_slot_freed(addr: SocketAddr) -> (tokio::task::JoinHandle<Instant>, Instant) {
+    let since = Instant::now();
+    let waiting = tokio::spawn(async move {
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        assert_eq!(get_on(&mut c, "/").await, Some((200, "ok".into())));
+        Instant::now()
+    });
+    (waiting, since)
+}
+
+#[tokio::test]
+async fn a_response_the_client_does_not_read_is_cut_at_the_write_deadline() {
+    let server = start_on(
+        small_buffer_listener(),
+        ServeConfig::default()
+            .max_connections(Some(1))
+            .write_timeout(SHORT),
+    )
+    .await;
+    let mut stuck = small_buffer_client(server.addr).await;
+    stuck
+        .write_all(b"GET /endless HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    // The stuck connection holds the only slot: the next client is served once the write
+    // deadline has closed it.
+    let (waiting, since) = served_after_slot_freed(server.addr).await;
+    let served_at = timeout(WAIT, waiting).await.expect("never served").unwrap();
+    let took = served_at - since;
+    assert!(took >= SHORT - Duration::from_millis(50), "{took:?}");
+    assert!(took < SHORT + SLACK, "served after {took:?}");
+    // The stuck client, reading now, finds its connection reset (or closed) after what the
+    // buffers held.
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut got = 0usize;
+    let ended = timeout(WAIT, async {
+        loop {
+            match stuck.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got += n,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "still open after {got} bytes");
+    assert!(got < 8 << 20, "{got} bytes");
+}
+
+#[tokio::test]
+async fn a_slow_client_that_keeps_reading_is_not_cut_by_the_write_deadline() {
+    let server = start_on(
+        small_buffer_listener(),
+        ServeConfig::default()
+            .max_connections(Some(1))
+            .write_timeout(SHORT),
+    )
+    .await;
+    let mut slow = small_buffer_client(server.addr).await;
+    slow.write_all(b"GET /large HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let (waiting, since) = served_after_slot_freed(server.addr).await;
+    // One read every 100 ms, of what its small receive buffer holds (about 300 KB/s): every
+    // pending write proceeds within about 100 ms, a quarter of the deadline, though the whole
+    // response takes about 2 s, 5 times the deadline.
+    let mut data = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let head_end = loop {
+        let n = timeout(WAIT, slow.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "closed after {} bytes", data.len());
+        data.extend_from_slice(&buf[..n]);
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    while data.len() < head_end + LARGE {
+        sleep(Duration::from_millis(100)).await;
+        let n = timeout(WAIT, slow.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "closed after {} bytes", data.len());
+        data.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(data.len(), head_end + LARGE);
+    assert!(data[head_end..].iter().all(|&b| b == b'y'));
+    assert!(since.elapsed() > SHORT * 4, "{:?}", since.elapsed());
+    // The slow client kept the slot all along.
+    assert!(!waiting.is_finished());
+    drop(slow);
+    timeout(WAIT, waiting).await.expect("never served").unwrap();
+}
+
+#[tokio::test]
+async fn a_websocket_the_client_does_not_read_is_cut_at_the_write_deadline() {
+    let server = start_on(
+        small_buffer_listener(),
+        ServeConfig::default()
+            .max_connections(Some(1))
+            .write_timeout(SHORT),
+    )
+    .await;
+    let mut stuck = small_buffer_client(server.addr).await;
+    stuck
+        .write_all(
+            b"GET /ws-flood HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let (waiting, since) = served_after_slot_freed(server.addr).await;
+    let served_at = timeout(WAIT, waiting).await.expect("never served").unwrap();
+    let took = served_at - since;
+    assert!(took >= SHORT - Duration::from_millis(50), "{took:?}");
+    assert!(took < SHORT + SLACK, "served after {took:?}");
+    drop(stuck);
+}
+
+#[tokio::test]
+async fn an_idle_websocket_is_not_cut_by_the_write_deadline() {
+    let server = start(ServeConfig::default().write_timeout(SHORT)).await;
+    let url = format!("ws://{}/ws", server.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    ws.send("hello".into()).await.unwrap();
+    let echo = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(echo.into_text().unwrap().as_str(), "hello");
+    sleep(SHORT * 3).await;
+    ws.send("later".into()).await.unwrap();
+    let echo = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(echo.into_text().unwrap().as_str(), "later");
+}
+
+#[tokio::test]
+async fn a_long_poll_waiting_longer_than_the_write_deadline_is_answered() {
+    let server = start(ServeConfig::default().write_timeout(SHORT)).await;
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(b"GET /slow HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    timeout(WAIT, server.entered.notified()).await.unwrap();
+    sleep(SHORT * 3).await;
+    server.release.notify_one();
+    assert_eq!(read_response(&mut s).await, Some((200, "slow".into())));
+}
+
+#[test]
+fn the_write_deadline_defaults_to_60_seconds() {
+    assert_eq!(
+        ServeConfig::default().write_timeout,
+        Duration::from_secs(60)
+    );
+}
+
+/// Queues 16 text frames of 60 KB (960 KB, one full polling response) when a session opens.
+struct Burst;
+
+impl socketio::engine::EngineHandler for Burst {
+    type State = ();
+    fn on_open(&self, conn: &socketio::engine::EngineConn) {
+        let mut packet = vec![b'z'; 60_000];
+        packet[0] = b'4';
+        for _ in 0..16 {
+            let _ = conn.send(socketio::engine::Frame::Text(packet.clone().into()));
+        }
+    }
+    fn on_message(
+        &self,
+        _: &mut (),
+        _: &socketio::engine::EngineConn,
+        _: socketio::engine::Message,
+    ) {
+    }
+    fn on_close(
+        &self,
+        _: &mut (),
+        _: &socketio::engine::EngineConn,
+        _: socketio::engine::CloseReason,
+    ) {
+    }
+}
+
+#[tokio::test]
+async fn a_polling_response_the_client_does_not_read_is_cut_at_the_write_deadline() {
+    let engine = socketio::engine::Engine::new(socketio::engine::EngineConfig::default(), Burst);
+    let app = socketio::router::mount(Router::new(), "/engine.io/", engine);
+    let listener = small_buffer_listener();
+    let addr = listener.local_addr().unwrap();
+    let config = ServeConfig::default()
+        .max_connections(Some(1))
+        .write_timeout(SHORT);
+    tokio::spawn(socketio::serve(listener, app).config(config).into_future());
+    let mut stuck = small_buffer_client(addr).await;
+    let (status, open) = get_on(&mut stuck, "/engine.io/?EIO=4&transport=polling")
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{open}");
+    let sid = open
+        .split("\"sid\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    // The poll that would carry the 960 KB burst, never read.
+    let poll =
+        format!("GET /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: test\r\n\r\n");
+    stuck.write_all(poll.as_bytes()).await.unwrap();
+    let since = Instant::now();
+    let served = timeout(WAIT, async {
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        get_on(&mut c, "/engine.io/?EIO=4&transport=polling").await
+    })
+    .await
+    .expect("never served");
+    assert_eq!(served.map(|r| r.0), Some(200));
+    let took = since.elapsed();
+    assert!(took >= SHORT - Duration::from_millis(50), "{took:?}");
+    assert!(took < SHORT + SLACK, "served after {took:?}");
 }

@@ -55,17 +55,14 @@ impl Drop for TestServer {
     }
 }
 
-/// Serve `io.router()` on `127.0.0.1:0`, with connect info so handshakes carry the peer address.
+/// Serve `io.router()` on `127.0.0.1:0` with [`socketio::serve`] (its default deadlines; connect
+/// info, so handshakes carry the peer address).
 pub async fn serve(io: SocketIo) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = io.router();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
+        let _ = socketio::serve(listener, app).await;
     });
     TestServer { io, addr, task }
 }

@@ -40,7 +40,8 @@ use crate::proto::eio::Handshake;
 /// let engine = Engine::new(EngineConfig::default(), Echo);
 /// let app = socketio::router::mount(axum::Router::new(), "/engine.io/", engine);
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-/// axum::serve(listener, app).await
+/// // `socketio::serve` bounds every wait (headers, idle, writes); `axum::serve` works too.
+/// socketio::serve(listener, app).await
 /// # }
 /// ```
 pub struct Engine<H: EngineHandler> {
