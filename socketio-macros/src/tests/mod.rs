@@ -196,6 +196,7 @@ fn event_type_comes_from_the_attribute_not_the_parameters() {
     ] {
         assert!(output.contains(expected), "{expected} in:\n{output}");
     }
+    assert_snapshot("event_type_from_the_attribute", &output);
 }
 
 /// Which form of `#[on(..)]` is which, decided by syntax alone.
