@@ -53,13 +53,45 @@ use proc_macro::TokenStream;
 ///
 /// # Handlers
 ///
+/// The argument of `#[on(..)]` says which event a method handles; its form alone decides, never
+/// the method's parameters:
+///
 /// - `#[on("event")]`: the event `event`; `#[on("*")]`: every event without a method of its own;
-/// - `#[on(connect)]`, `#[on(disconnect)]`: connection and disconnection;
-/// - bare `#[on]`: the event named by the payload type's `#[derive(Event)]`.
+/// - `#[on(connect)]`, `#[on(disconnect)]`: connection and disconnection (a lone identifier
+///   that does not start with an uppercase letter is one of these two keywords);
+/// - `#[on(ChatMessage)]`, `#[on(events::Join)]`: any other path is a type, and the event is
+///   the one its `#[derive(Event)]` names (`<ChatMessage as Event>::NAME`). The type only names
+///   the event: the parameters are read exactly as for `#[on("chat message")]`, so the method
+///   usually takes a `ChatMessage` too, but need not.
+///
+/// A bare `#[on]` is an error: it does not say which event.
+///
+/// ```
+/// use socketio::{namespace, Event, Socket};
+///
+/// #[derive(serde::Deserialize, Event)]
+/// #[event("chat message")]
+/// struct ChatMessage {
+///     text: String,
+/// }
+///
+/// #[derive(Default)]
+/// struct Chat;
+///
+/// #[namespace("/typed")]
+/// impl Chat {
+///     #[on(ChatMessage)]
+///     fn chat_message(&self, socket: Socket, message: ChatMessage) -> usize {
+///         message.text.len()
+///     }
+/// }
+/// ```
 ///
 /// After `&self`, each parameter is a context value (`Socket`, `State<T>`, `SocketIo`,
-/// `AckSender`, `EventName`, ...) or the next event argument, deserialized with serde. Methods
-/// may be sync or `async`; the return value of an event method is the acknowledgement.
+/// `AckSender`, `EventName`, ...) or the next event argument, deserialized with serde; which
+/// one is decided by the parameter's type through the runtime's traits, not by its name, so a
+/// type of yours called `State` or `Socket` is an ordinary argument. Methods may be sync or
+/// `async`; the return value of an event method is the acknowledgement.
 #[proc_macro_attribute]
 pub fn namespace(args: TokenStream, item: TokenStream) -> TokenStream {
     namespace::namespace(args.into(), item.into(), cfg!(feature = "inventory")).into()
@@ -75,7 +107,7 @@ pub fn on(_args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Names the event a payload type belongs to: `#[event("chat message")]`.
 ///
-/// Implements `socketio::Event`, so a bare `#[on]` method taking this type handles that event.
+/// Implements `socketio::Event`, so a method marked `#[on(ChatMessage)]` handles that event.
 ///
 /// ```
 /// #[derive(serde::Deserialize, socketio::Event)]
@@ -89,4 +121,23 @@ pub fn on(_args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Event, attributes(event))]
 pub fn derive_event(input: TokenStream) -> TokenStream {
     event::derive_event(input.into()).into()
+}
+
+/// The reserved event names as an array expression: how the runtime's
+/// `socketio::proto::sio::RESERVED_EVENTS` gets the one list the macros check against.
+///
+/// A proc-macro crate exports only macros, so the list crosses over as this expansion (a
+/// shared file `include!`d from both crates would leave one of them unpackageable).
+#[doc(hidden)]
+#[proc_macro]
+pub fn __reserved_events(input: TokenStream) -> TokenStream {
+    if !input.is_empty() {
+        return syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "`__reserved_events!` takes no arguments",
+        )
+        .to_compile_error()
+        .into();
+    }
+    names::reserved_events_array().into()
 }

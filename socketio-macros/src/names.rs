@@ -1,6 +1,9 @@
-//! Names shared by the macros: reserved events, context parameter types.
+//! Names shared by the macros: the reserved event names, the runtime crate's default path.
 
 /// Event names a client cannot emit (Socket.IO's `RESERVED_EVENTS` plus `disconnecting`).
+///
+/// The only copy of the list: the runtime's `socketio::proto::sio::RESERVED_EVENTS` is the
+/// expansion of [`reserved_events_array`] (through the hidden `__reserved_events!` macro).
 pub(crate) const RESERVED_EVENTS: &[&str] = &[
     "connect",
     "connect_error",
@@ -10,19 +13,11 @@ pub(crate) const RESERVED_EVENTS: &[&str] = &[
     "removeListener",
 ];
 
-/// Last path segments of the runtime's context parameter types: a parameter of one of these
-/// types is not a payload, so a bare `#[on]` skips it when looking for the event type.
-pub(crate) const CONTEXT_TYPES: &[&str] = &[
-    "Socket",
-    "State",
-    "SocketIo",
-    "AckSender",
-    "EventName",
-    "Handshake",
-    "DisconnectReason",
-    "Rest",
-    "Args",
-];
+/// [`RESERVED_EVENTS`] as an array expression, `["connect", ...]`.
+pub(crate) fn reserved_events_array() -> proc_macro2::TokenStream {
+    let names = RESERVED_EVENTS.iter();
+    quote::quote!([#(#names),*])
+}
 
 /// The teaching message for a reserved event name used as an event.
 pub(crate) fn reserved_event_message(name: &str, in_on: bool) -> Option<String> {

@@ -1,9 +1,8 @@
 //! The `#[on]` helper attribute: its arguments, and the macro used outside a `#[namespace]`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
-use syn::{Attribute, LitStr, Meta};
+use syn::{Attribute, LitStr, Meta, Type};
 
 use crate::errors::Errors;
 
@@ -18,8 +17,8 @@ pub(crate) enum OnArgs {
     Connect(Span),
     /// `#[on(disconnect)]`.
     Disconnect(Span),
-    /// Bare `#[on]`: the event name comes from the payload type's `#[derive(Event)]`.
-    Infer(Span),
+    /// `#[on(ChatMessage)]`: the event named by the type's `#[derive(Event)]`.
+    Typed(Box<Type>),
 }
 
 /// Whether `attr` is an `#[on]` helper attribute (`#[on]`, `#[socketio::on]`, ...).
@@ -30,13 +29,21 @@ pub(crate) fn is_on_attr(attr: &Attribute) -> bool {
         .is_some_and(|segment| segment.ident == "on")
 }
 
-const EXPECTED: &str = "expected `#[on(\"event\")]`, `#[on(\"*\")]`, `#[on(connect)]`, \
-                        `#[on(disconnect)]` or a bare `#[on]`";
+const EXPECTED: &str = "expected `#[on(\"event\")]`, `#[on(EventType)]` (a type that derives \
+                        `Event`), `#[on(\"*\")]`, `#[on(connect)]` or `#[on(disconnect)]`";
 
 /// Parses the arguments of one `#[on]` attribute; `None` after recording the errors.
 pub(crate) fn parse_on_attr(attr: &Attribute, errors: &mut Errors) -> Option<OnArgs> {
     match &attr.meta {
-        Meta::Path(path) => Some(OnArgs::Infer(span_of(path))),
+        Meta::Path(path) => {
+            errors.spanned(
+                path,
+                "a bare `#[on]` does not say which event the method handles: name the event, \
+                 `#[on(\"chat message\")]`, or the type that names it with `#[derive(Event)]`, \
+                 `#[on(ChatMessage)]`",
+            );
+            None
+        }
         Meta::NameValue(name_value) => {
             errors.spanned(&name_value.value, format!("unexpected `=`: {EXPECTED}"));
             None
@@ -54,6 +61,9 @@ pub(crate) fn parse_on_attr(attr: &Attribute, errors: &mut Errors) -> Option<OnA
     }
 }
 
+/// The one rule that tells the forms apart, by syntax only: a string literal is an event name
+/// (`"*"` the catch-all); a lone identifier that does not start with an uppercase letter is a
+/// handler kind (`connect`, `disconnect`); anything else is a type path.
 fn parse_on_args(input: ParseStream, list: &syn::MetaList) -> syn::Result<Option<OnArgs>> {
     let args = if input.is_empty() {
         return Err(syn::Error::new_spanned(
@@ -67,8 +77,8 @@ fn parse_on_args(input: ParseStream, list: &syn::MetaList) -> syn::Result<Option
         } else {
             OnArgs::Event(lit)
         }
-    } else if input.peek(syn::Ident) {
-        let ident: syn::Ident = input.parse()?;
+    } else if let Some(ident) = lone_lowercase_ident(input) {
+        input.parse::<syn::Ident>()?;
         if ident == "connect" {
             OnArgs::Connect(ident.span())
         } else if ident == "disconnect" {
@@ -78,12 +88,23 @@ fn parse_on_args(input: ParseStream, list: &syn::MetaList) -> syn::Result<Option
                 ident.span(),
                 format!(
                     "unknown handler kind `{ident}`: {EXPECTED}; \
-                     an event name is a string literal: `#[on(\"{ident}\")]`"
+                     an event name is a string literal, `#[on(\"{ident}\")]`; a type whose \
+                     name starts in lowercase is written as a path, `#[on(self::{ident})]`"
                 ),
             ));
         }
     } else {
-        return Err(input.error(EXPECTED));
+        let ty: Type = input
+            .parse()
+            .map_err(|error| syn::Error::new(error.span(), EXPECTED))?;
+        if !is_path(&ty) {
+            return Err(syn::Error::new_spanned(
+                &ty,
+                "`#[on(..)]` names the event type by its path, such as `#[on(ChatMessage)]` \
+                 or `#[on(events::Join)]`: write the type that derives `Event`",
+            ));
+        }
+        OnArgs::Typed(Box::new(ty))
     };
     if !input.is_empty() {
         let rest: TokenStream = input.parse()?;
@@ -96,12 +117,27 @@ fn parse_on_args(input: ParseStream, list: &syn::MetaList) -> syn::Result<Option
     Ok(Some(args))
 }
 
-fn span_of(tokens: impl ToTokens) -> Span {
-    tokens
-        .into_token_stream()
-        .into_iter()
+/// The identifier at the head of `input` if it stands alone (followed by nothing or a comma)
+/// and does not start with an uppercase letter: `connect`, not `ChatMessage` or `chat::Message`.
+fn lone_lowercase_ident(input: ParseStream) -> Option<syn::Ident> {
+    let fork = input.fork();
+    let ident: syn::Ident = fork.parse().ok()?;
+    let text = ident.to_string();
+    let starts_upper = text
+        .trim_start_matches("r#")
+        .chars()
         .next()
-        .map_or_else(Span::call_site, |token| token.span())
+        .is_some_and(char::is_uppercase);
+    (!starts_upper && (fork.is_empty() || fork.peek(syn::Token![,]))).then_some(ident)
+}
+
+fn is_path(ty: &Type) -> bool {
+    match ty {
+        Type::Path(_) => true,
+        Type::Group(group) => is_path(&group.elem),
+        Type::Paren(paren) => is_path(&paren.elem),
+        _ => false,
+    }
 }
 
 /// `#[on]` used directly (not stripped by an enclosing `#[namespace]`): emit the item unchanged

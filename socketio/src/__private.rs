@@ -33,9 +33,9 @@ pub fn register_default<T: NamespaceClass + AutoRegister>(r: &ClassRegistrar) {
     NamespaceClass::register(Arc::new(T::instance()), r);
 }
 
-/// Payload types that name their event (`#[derive(Event)]`), for a bare `#[on]`.
+/// Types that name their event (`#[derive(Event)]`), for `#[on(Type)]`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` does not name an event: a bare `#[on]` takes the event name from its payload type",
+    message = "`{Self}` does not name an event: `#[on({Self})]` takes the event name from the type's `#[derive(Event)]`",
     label = "does not implement `socketio::Event`",
     note = "derive it on the type, `#[derive(Event)] #[event(\"name\")]`, or name the event: `#[on(\"name\")]`"
 )]
@@ -48,7 +48,7 @@ impl<T: crate::server::Event> EventType for T {
     const NAME: &'static str = <T as crate::server::Event>::NAME;
 }
 
-/// The event named by payload type `T` (the error underlines `T`).
+/// The event named by type `T` in `#[on(T)]` (the error underlines `T`).
 pub fn event_name<T: EventType>() -> &'static str {
     T::NAME
 }

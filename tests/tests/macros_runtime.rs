@@ -36,6 +36,26 @@ struct ChatMessage {
     text: String,
 }
 
+/// User types named like the runtime's context types (`State`, `Socket`, `Args`): the macros
+/// treat them as ordinary payloads and arguments (they used to guess by name).
+mod user {
+    use serde::Deserialize;
+
+    #[derive(Deserialize, socketio::Event)]
+    #[event("user state")]
+    pub struct State {
+        pub level: u32,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Socket {
+        pub port: u16,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Args(pub Vec<String>);
+}
+
 /// Where handlers report what they saw.
 struct Seen(mpsc::UnboundedSender<String>);
 
@@ -96,9 +116,19 @@ impl Chat {
             .ok_or_else(|| AckError::from("division by zero"))
     }
 
-    #[on]
+    #[on(ChatMessage)]
     fn chat_message(&self, message: ChatMessage) -> String {
         format!("typed: {}", message.text)
+    }
+
+    #[on(user::State)]
+    fn user_state(&self, state: user::State, socket: user::Socket, args: user::Args) -> String {
+        format!("{} {} {}", state.level, socket.port, args.0.join("+"))
+    }
+
+    #[on("user socket")]
+    fn user_socket(&self, socket: user::Socket, real: Socket) -> (u16, bool) {
+        (socket.port, real.ns() == "/chat")
     }
 
     #[on("state")]
@@ -294,12 +324,33 @@ async fn argument_that_does_not_deserialize_gets_an_error_ack() {
 }
 
 #[tokio::test]
-async fn bare_on_handles_the_event_named_by_the_payload_type() {
+async fn on_type_handles_the_event_named_by_the_type() {
     let server = serve().await;
     let mut ws = join_chat(server.addr).await;
     assert_eq!(
         call(&mut ws, 1, r#"["chat message",{"text":"hi"}]"#).await,
         r#"["typed: hi"]"#
+    );
+}
+
+#[tokio::test]
+async fn user_types_named_like_context_types_are_payloads_and_arguments() {
+    let server = serve().await;
+    let mut ws = join_chat(server.addr).await;
+    // `#[on(user::State)]`: the event is `user::State`'s, and every parameter is an argument.
+    assert_eq!(
+        call(
+            &mut ws,
+            1,
+            r#"["user state",{"level":3},{"port":80},["a","b"]]"#
+        )
+        .await,
+        r#"["3 80 a+b"]"#
+    );
+    // A user `Socket` is the first argument; the runtime's `Socket` is still context.
+    assert_eq!(
+        call(&mut ws, 2, r#"["user socket",{"port":443}]"#).await,
+        "[443,true]"
     );
 }
 
@@ -373,7 +424,7 @@ fn two_registrations_of_one_path_are_a_build_error_naming_both() {
     assert!(both.contains("Squatter"), "{both}");
     assert!(both.contains("macros_runtime::Auto"), "{both}");
     // The auto-registration carries the line of its `#[namespace("/auto")]`.
-    assert!(both.contains("tests/macros_runtime.rs:124"), "{both}");
+    assert!(both.contains("tests/macros_runtime.rs:154"), "{both}");
     let message = err.to_string();
     assert!(message.contains("`/auto` is registered twice"), "{message}");
 }

@@ -88,7 +88,7 @@ impl Chat {
         socket.save_session(Nick(nick));
     }
 
-    #[on]
+    #[on(Join)]
     fn join(&self, socket: Socket, join: Join) -> Result<String, String> {
         let room = clean(&join.room).ok_or("a room name is 1 to 500 characters")?;
         socket.join(&room).map_err(|e| e.to_string())?;
@@ -96,20 +96,20 @@ impl Chat {
         Ok(room)
     }
 
-    #[on]
+    #[on(Leave)]
     fn leave(&self, socket: Socket, leave: Leave) {
         self.notice(&socket, &leave.room, "left");
         socket.leave(&leave.room);
     }
 
-    #[on]
+    #[on(SetNick)]
     fn nick(&self, socket: Socket, set: SetNick) -> Result<String, String> {
         let nick = clean(&set.nick).ok_or("a nick is 1 to 500 characters")?;
         socket.save_session(Nick(nick.clone()));
         Ok(nick)
     }
 
-    #[on]
+    #[on(Say)]
     fn message(&self, socket: Socket, say: Say) -> Result<(), String> {
         if !socket.rooms().contains(&say.room) {
             return Err(format!("join `{}` first", say.room));

@@ -116,13 +116,6 @@ fn check_handler(handler: &Handler, errors: &mut Errors) {
             );
         }
     }
-    if let HandlerKind::Typed(None) = handler.kind {
-        errors.at(
-            handler.attr_span,
-            "a bare `#[on]` takes the event name from the payload type's `#[derive(Event)]`, \
-             but this method has no payload parameter: name the event, `#[on(\"event\")]`",
-        );
-    }
 }
 
 fn is_unit(ty: &Type) -> bool {
@@ -161,14 +154,14 @@ fn check_duplicates(handlers: &[Handler], errors: &mut Errors) {
                 let name = lit.value();
                 (format!("event:{name}"), format!("event `{name}`"))
             }
-            HandlerKind::Typed(Some(ty)) => {
+            HandlerKind::Typed(ty) => {
                 let ty = type_key(ty);
                 (
                     format!("type:{ty}"),
                     format!("event `<{ty} as Event>::NAME`"),
                 )
             }
-            HandlerKind::Typed(None) | HandlerKind::Invalid => continue,
+            HandlerKind::Invalid => continue,
             HandlerKind::Any => ("any".to_owned(), "the catch-all `#[on(\"*\")]`".to_owned()),
             HandlerKind::Connect => ("connect".to_owned(), "`#[on(connect)]`".to_owned()),
             HandlerKind::Disconnect => ("disconnect".to_owned(), "`#[on(disconnect)]`".to_owned()),

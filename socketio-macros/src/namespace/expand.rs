@@ -88,10 +88,10 @@ fn expand_handler(krate: &Path, handler: &Handler) -> TokenStream {
         }
     };
     let registration = match &handler.kind {
-        HandlerKind::Event(_) | HandlerKind::Typed(Some(_)) | HandlerKind::Any => {
+        HandlerKind::Event(_) | HandlerKind::Typed(_) | HandlerKind::Any => {
             let (registrar, event) = match &handler.kind {
                 HandlerKind::Event(lit) => (quote!(on), quote!(#lit,)),
-                HandlerKind::Typed(Some(ty)) => (
+                HandlerKind::Typed(ty) => (
                     quote!(on),
                     quote_spanned!(ty.span()=> #rt::event_name::<#ty>(),),
                 ),
@@ -123,7 +123,7 @@ fn expand_handler(krate: &Path, handler: &Handler) -> TokenStream {
             });
         },
         // Rejected by the checks; expansion only runs on a checked model.
-        HandlerKind::Typed(None) | HandlerKind::Invalid => return TokenStream::new(),
+        HandlerKind::Invalid => return TokenStream::new(),
     };
     quote! {
         #(#cfgs)*

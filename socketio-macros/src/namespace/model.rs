@@ -13,7 +13,7 @@ use syn::{
 };
 
 use crate::errors::Errors;
-use crate::names::{CONTEXT_TYPES, default_crate_path};
+use crate::names::default_crate_path;
 use crate::on::{OnArgs, is_on_attr, parse_on_attr};
 
 /// The arguments of `#[namespace("/path", crate = .., register = ..)]`.
@@ -45,9 +45,8 @@ pub(crate) struct Namespace {
 pub(crate) enum HandlerKind {
     /// A named event.
     Event(LitStr),
-    /// A named event whose name is `<T as Event>::NAME` (bare `#[on]`); `None` if the method
-    /// has no payload parameter (reported by the checks).
-    Typed(Option<Box<Type>>),
+    /// The event named by a type, `<T as Event>::NAME` (`#[on(T)]`).
+    Typed(Box<Type>),
     /// Catch-all event handler (`#[on("*")]`).
     Any,
     /// Connection handler (`#[on(connect)]`).
@@ -291,12 +290,9 @@ fn handler(args: Option<OnArgs>, attr: &Attribute, method: &syn::ImplItemFn) -> 
         Some(OnArgs::Any(lit)) => (HandlerKind::Any, lit.span()),
         Some(OnArgs::Connect(span)) => (HandlerKind::Connect, span),
         Some(OnArgs::Disconnect(span)) => (HandlerKind::Disconnect, span),
-        Some(OnArgs::Infer(span)) => {
-            let payload = params
-                .iter()
-                .find(|ty| !is_context_type(ty))
-                .map(|ty| Box::new(ty.clone()));
-            (HandlerKind::Typed(payload), span)
+        Some(OnArgs::Typed(ty)) => {
+            let span = ty.span();
+            (HandlerKind::Typed(ty), span)
         }
     };
     Handler {
@@ -323,18 +319,4 @@ fn handler(args: Option<OnArgs>, attr: &Attribute, method: &syn::ImplItemFn) -> 
 
 fn is_self(ty: &Type) -> bool {
     matches!(ty, Type::Path(path) if path.qself.is_none() && path.path.is_ident("Self"))
-}
-
-/// Whether `ty`'s last path segment names one of the runtime's context types.
-fn is_context_type(ty: &Type) -> bool {
-    match ty {
-        Type::Path(path) => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|segment| CONTEXT_TYPES.iter().any(|name| segment.ident == name)),
-        Type::Group(group) => is_context_type(&group.elem),
-        Type::Paren(paren) => is_context_type(&paren.elem),
-        _ => false,
-    }
 }

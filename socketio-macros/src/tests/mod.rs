@@ -53,7 +53,7 @@ fn expand_namespace(args: TokenStream, item: TokenStream, inventory: bool) -> St
 }
 
 /// The representative namespace: connect with auth, disconnect, sync and async events,
-/// catch-all, a `#[cfg]`'d method, a bare `#[on]` with an `Event` type, an ordinary method.
+/// catch-all, a `#[cfg]`'d method, an `#[on(Type)]` with an `Event` type, an ordinary method.
 #[test]
 fn chat_namespace() {
     let item = quote! {
@@ -84,7 +84,7 @@ fn chat_namespace() {
                 (1, String::new())
             }
 
-            #[on]
+            #[on(ChatMessage)]
             async fn typed(&self, socket: Socket, message: ChatMessage) -> usize {
                 0
             }
@@ -166,6 +166,86 @@ fn errors_keep_the_item_and_generate_nothing() {
     assert_eq!(output.matches("compile_error!").count(), 8, "{output}");
     assert!(output.contains("fn helper(&self) {}"));
     assert_snapshot("errors_keep_the_item", &output);
+}
+
+/// The event type is the one named in the attribute, whatever the parameters' names: user
+/// types called like context types (`State`, `Socket`, `Args`) are payloads or plain
+/// arguments, each read through `event_param` like every other parameter.
+#[test]
+fn event_type_comes_from_the_attribute_not_the_parameters() {
+    let item = quote! {
+        impl Game {
+            #[on(State)]
+            fn state(&self, state: State) {}
+
+            #[on(user::Socket)]
+            fn socket(&self, args: Args, socket: user::Socket) {}
+
+            #[on(Ping)]
+            fn ping(&self) {}
+        }
+    };
+    let output = expand_namespace(quote!("/game", register = false), item, true);
+    for expected in [
+        "event_name::<State>()",
+        "event_name::<user::Socket>()",
+        "event_name::<Ping>()",
+        "event_param::<_, State>()",
+        "event_param::<_, Args>()",
+        "event_param::<_, user::Socket>()",
+    ] {
+        assert!(output.contains(expected), "{expected} in:\n{output}");
+    }
+    assert_snapshot("event_type_from_the_attribute", &output);
+}
+
+/// Which form of `#[on(..)]` is which, decided by syntax alone.
+#[test]
+fn on_argument_forms() {
+    let kind = |attr: syn::Attribute| {
+        let mut errors = crate::errors::Errors::default();
+        let args = crate::on::parse_on_attr(&attr, &mut errors);
+        let errors = errors.into_compile_errors().to_string();
+        match args {
+            Some(crate::on::OnArgs::Event(lit)) => format!("event {}", lit.value()),
+            Some(crate::on::OnArgs::Any(_)) => "any".to_owned(),
+            Some(crate::on::OnArgs::Connect(_)) => "connect".to_owned(),
+            Some(crate::on::OnArgs::Disconnect(_)) => "disconnect".to_owned(),
+            Some(crate::on::OnArgs::Typed(ty)) => format!("type {}", quote!(#ty)),
+            None => format!("error {errors}"),
+        }
+    };
+    assert_eq!(kind(syn::parse_quote!(#[on("join")])), "event join");
+    assert_eq!(kind(syn::parse_quote!(#[on("*")])), "any");
+    assert_eq!(kind(syn::parse_quote!(#[on(connect)])), "connect");
+    assert_eq!(kind(syn::parse_quote!(#[on(disconnect)])), "disconnect");
+    assert_eq!(kind(syn::parse_quote!(#[on(Connect)])), "type Connect");
+    assert_eq!(kind(syn::parse_quote!(#[on(State)])), "type State");
+    assert_eq!(kind(syn::parse_quote!(#[on(a::b)])), "type a :: b");
+    assert_eq!(
+        kind(syn::parse_quote!(#[on(Batch<u8>)])),
+        "type Batch < u8 >"
+    );
+    assert!(kind(syn::parse_quote!(#[on(message)])).contains("unknown handler kind `message`"));
+    assert!(kind(syn::parse_quote!(#[on])).contains("a bare `#[on]`"));
+    assert!(kind(syn::parse_quote!(#[on(&Message)])).contains("by its path"));
+    assert!(kind(syn::parse_quote!(#[on(Message, Other)])).contains("unexpected tokens"));
+}
+
+/// The runtime's list of reserved event names is the macros' list: `socketio` gets it from
+/// `__reserved_events!`, and the macros check `#[on("..")]`/`#[event("..")]` against it.
+#[test]
+fn runtime_sees_the_macros_reserved_events() {
+    assert_eq!(
+        socketio::proto::sio::RESERVED_EVENTS.as_slice(),
+        crate::names::RESERVED_EVENTS
+    );
+    for name in socketio::proto::sio::RESERVED_EVENTS {
+        assert!(
+            crate::names::reserved_event_message(name, true).is_some(),
+            "{name}"
+        );
+    }
 }
 
 #[test]

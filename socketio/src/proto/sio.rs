@@ -380,15 +380,12 @@ fn placeholder_error(e: binary::PlaceholderError) -> DecodeError {
     }
 }
 
-/// Event names a client may not use (they are reserved for the library's own events).
-pub const RESERVED_EVENTS: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-];
+/// Event names a client may not use (they are reserved for the library's own events):
+/// `connect`, `connect_error`, `disconnect`, `disconnecting`, `newListener`, `removeListener`.
+///
+/// The list is defined once, in `socketio-macros` (which rejects these names in `#[on("..")]`
+/// and `#[event("..")]`), and reaches this crate through a hidden macro.
+pub const RESERVED_EVENTS: [&str; 6] = socketio_macros::__reserved_events!();
 
 /// Deepest nesting of arrays and objects accepted in a payload. serde_json refuses values
 /// nested 128 deep, so anything accepted here can later be deserialized as a whole.

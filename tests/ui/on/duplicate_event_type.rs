@@ -6,10 +6,10 @@ struct Message;
 
 #[namespace("/chat", register = false)]
 impl Chat {
-    #[on]
+    #[on(Message)]
     fn message(&self, message: Message) {}
 
-    #[on]
+    #[on(Message)]
     fn message_again(&self, message: Message) {}
 }
 

@@ -15,7 +15,7 @@ struct Clock;
 
 #[namespace("/clock", crate = realtime, register = false)]
 impl Clock {
-    #[on]
+    #[on(Ping)]
     fn ping(&self, ping: Ping) -> u64 {
         ping.at
     }

@@ -1,7 +1,7 @@
 // Every kind of handler and parameter the runtime offers compiles through the macro: connect
 // with auth, rejection and state; disconnect with reason; sync and async events; optional
 // trailing arguments, tuples, `Rest`, `Args`, bytes, acks as values, tuples and `Result`s;
-// a bare `#[on]`; the catch-all; an `impl Trait` return. Behaviour is tested over a socket in
+// `#[on(ChatMessage)]`; the catch-all; an `impl Trait` return. Behaviour is tested over a socket in
 // `tests/macros_*.rs`.
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -84,7 +84,7 @@ impl Chat {
         counter.0.fetch_add(1, Ordering::Relaxed)
     }
 
-    #[on]
+    #[on(ChatMessage)]
     async fn chat_message(&self, _socket: Socket, message: ChatMessage) -> ChatMessage {
         message
     }

@@ -3,7 +3,7 @@
 use socketio::{namespace, Event, NamespaceClass, SocketIo};
 
 macro_rules! echo_namespace {
-    ($ty:ident, $path:literal, $event:literal, $arg:ty) => {
+    ($ty:ident, $path:literal, $event:literal, $arg:ty, $typed:ty) => {
         struct $ty;
 
         #[namespace($path, register = false)]
@@ -13,7 +13,7 @@ macro_rules! echo_namespace {
                 value
             }
 
-            #[on]
+            #[on($typed)]
             async fn typed(&self, value: Typed) {
                 let _ = value;
             }
@@ -29,9 +29,9 @@ macro_rules! event_type {
     };
 }
 
-// `$arg:ty` and `$path:literal` reach the macros inside invisible groups.
+// `$arg:ty`, `$typed:ty` and `$path:literal` reach the macros inside invisible groups.
 event_type!(Typed, "typed");
-echo_namespace!(Echo, "/echo", "echo", Vec<u8>);
+echo_namespace!(Echo, "/echo", "echo", Vec<u8>, Typed);
 
 fn main() {
     assert_eq!(<Echo as NamespaceClass>::PATH, "/echo");

@@ -1,5 +1,5 @@
 #![allow(unused)]
-// A bare `#[on]` takes the event name from the payload type's `#[derive(Event)]`.
+// `#[on(Type)]` takes the event name from the type's `#[derive(Event)]`.
 use socketio::{namespace, Socket};
 
 #[derive(serde::Deserialize)]
@@ -11,7 +11,7 @@ struct Chat;
 
 #[namespace("/chat", register = false)]
 impl Chat {
-    #[on]
+    #[on(ChatMessage)]
     async fn chat_message(&self, socket: Socket, message: ChatMessage) {}
 }
 
