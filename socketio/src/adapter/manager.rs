@@ -39,6 +39,7 @@ use crate::proto::sio::Args;
 
 /// Settings of a [`PubSubManager`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ManagerConfig {
     /// The broker settings: channel (default `socketio`), reconnection backoff (default 1 s
     /// doubling to **5 s** for managers), timeouts.
@@ -283,6 +284,7 @@ impl<B: Broker> Manager for PubSubManager<B> {
 
 /// Why an [`Emitter`] operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EmitterError {
     /// The data could not be serialized.
     Serialize(String),
