@@ -102,12 +102,10 @@ impl Bed {
 }
 
 fn caps(total: Option<usize>, per_ip: Option<usize>) -> EngineConfig {
-    {
-        let mut cfg = EngineConfig::default();
-        cfg.max_connections = total;
-        cfg.max_connections_per_ip = per_ip;
-        cfg
-    }
+    let mut cfg = EngineConfig::default();
+    cfg.max_connections = total;
+    cfg.max_connections_per_ip = per_ip;
+    cfg
 }
 
 #[tokio::test]

@@ -76,12 +76,10 @@ struct Bed {
 }
 
 fn test_config() -> EngineConfig {
-    {
-        let mut cfg = EngineConfig::default();
-        cfg.ping_interval = Duration::from_millis(300);
-        cfg.ping_timeout = Duration::from_millis(200);
-        cfg
-    }
+    let mut cfg = EngineConfig::default();
+    cfg.ping_interval = Duration::from_millis(300);
+    cfg.ping_timeout = Duration::from_millis(200);
+    cfg
 }
 
 fn bed(config: EngineConfig) -> Bed {

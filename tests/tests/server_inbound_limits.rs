@@ -110,12 +110,10 @@ async fn assert_closed_with(fx: &mut Fixture, reason: DisconnectReason) {
 const BUDGET: usize = 64 * 1024;
 
 fn bytes_config(concurrent: bool) -> ServerConfig {
-    {
-        let mut cfg = ServerConfig::default();
-        cfg.max_queued_event_bytes = BUDGET;
-        cfg.concurrent_handlers = concurrent;
-        cfg
-    }
+    let mut cfg = ServerConfig::default();
+    cfg.max_queued_event_bytes = BUDGET;
+    cfg.concurrent_handlers = concurrent;
+    cfg
 }
 
 // -- queued bytes, ordered mode ----------------------------------------------------------------
@@ -305,16 +303,14 @@ async fn concurrent_handlers_in_flight_over_the_byte_limit_close_the_connection(
 
 /// A rate limit that never refills, so that "at once" cannot race the clock.
 fn rate_config(events: u32, bytes: u64, action: RateLimitAction) -> ServerConfig {
-    {
-        let mut cfg = ServerConfig::default();
-        cfg.rate_limit = Some(
-            RateLimit::default()
-                .with_events(0, events)
-                .with_bytes(0, bytes)
-                .with_action(action),
-        );
-        cfg
-    }
+    let mut cfg = ServerConfig::default();
+    cfg.rate_limit = Some(
+        RateLimit::default()
+            .with_events(0, events)
+            .with_bytes(0, bytes)
+            .with_action(action),
+    );
+    cfg
 }
 
 const PING_COST: u64 = r#"["ping"]"#.len() as u64;

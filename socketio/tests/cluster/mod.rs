@@ -77,17 +77,15 @@ pub fn unique_channel(test: &str) -> String {
 
 /// Fast reconnection for tests (so "flows again within 10 s" holds with margin).
 pub fn test_config(channel: &str) -> BrokerConfig {
-    {
-        let mut cfg = BrokerConfig::with_channel(channel);
-        cfg.backoff.initial = Duration::from_millis(100);
-        cfg.backoff.max = Duration::from_secs(1);
-        cfg.backoff.jitter = 0.2;
-        cfg.connect_timeout = Duration::from_secs(2);
-        cfg.connect_attempts = 2;
-        cfg.publish_timeout = Duration::from_secs(2);
-        cfg.health_check_interval = Duration::from_secs(2);
-        cfg
-    }
+    let mut cfg = BrokerConfig::with_channel(channel);
+    cfg.backoff.initial = Duration::from_millis(100);
+    cfg.backoff.max = Duration::from_secs(1);
+    cfg.backoff.jitter = 0.2;
+    cfg.connect_timeout = Duration::from_secs(2);
+    cfg.connect_attempts = 2;
+    cfg.publish_timeout = Duration::from_secs(2);
+    cfg.health_check_interval = Duration::from_secs(2);
+    cfg
 }
 
 /// Await `fut` for at most `secs` seconds, panicking with `what` otherwise.
