@@ -116,6 +116,8 @@ impl std::error::Error for BrokerError {}
 /// Exponential reconnection delay: `initial`, doubling up to `max`, each delay shortened by a
 /// random fraction of at most `jitter` so that servers that lost the broker together do not
 /// come back in lock step.
+///
+/// `#[non_exhaustive]`: outside this crate, start from `Backoff::default()` and assign fields.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct Backoff {
@@ -156,6 +158,8 @@ impl Backoff {
 }
 
 /// Settings shared by the broker implementations.
+///
+/// `#[non_exhaustive]`: outside this crate, start from `BrokerConfig::default()` and assign fields.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BrokerConfig {

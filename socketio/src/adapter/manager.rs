@@ -38,6 +38,8 @@ use super::{Manager, RemoteSink};
 use crate::proto::sio::Args;
 
 /// Settings of a [`PubSubManager`].
+///
+/// `#[non_exhaustive]`: outside this crate, start from `ManagerConfig::default()` and assign fields.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ManagerConfig {

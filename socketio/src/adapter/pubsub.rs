@@ -48,6 +48,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// Limits applied by [`decode_with`] to messages read from the channel.
+///
+/// `#[non_exhaustive]`: outside this crate, start from `Limits::default()` and assign fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {

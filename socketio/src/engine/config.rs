@@ -34,6 +34,8 @@ impl std::fmt::Debug for Cors {
 }
 
 /// Sticky-session cookie set on the handshake response (`Set-Cookie: <name>=<sid>; ...`).
+///
+/// `#[non_exhaustive]`: outside this crate, start from `Cookie::default()` and assign fields.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Cookie {
