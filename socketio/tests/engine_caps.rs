@@ -102,11 +102,10 @@ impl Bed {
 }
 
 fn caps(total: Option<usize>, per_ip: Option<usize>) -> EngineConfig {
-    EngineConfig {
-        max_connections: total,
-        max_connections_per_ip: per_ip,
-        ..EngineConfig::default()
-    }
+    let mut cfg = EngineConfig::default();
+    cfg.max_connections = total;
+    cfg.max_connections_per_ip = per_ip;
+    cfg
 }
 
 #[tokio::test]
@@ -139,9 +138,10 @@ async fn per_ip_cap_at_limit_and_limit_plus_one_other_addresses_unaffected() {
 
 #[tokio::test]
 async fn the_trusted_proxy_header_names_the_client_by_its_right_most_entry() {
-    let b = bed(EngineConfig {
-        trusted_proxy_header: Some(http::HeaderName::from_static("x-forwarded-for")),
-        ..caps(None, Some(1))
+    let b = bed({
+        let mut cfg = caps(None, Some(1));
+        cfg.trusted_proxy_header = Some(http::HeaderName::from_static("x-forwarded-for"));
+        cfg
     });
     let proxy = "10.0.0.1:5000";
     let (status, _) = b

@@ -278,10 +278,8 @@ async fn a_polling_client_that_keeps_polling_survives_a_burst_and_gets_everythin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_is_closed_at_the_byte_limit_plus_one() {
     // Every frame costs its length + 32: nine of 68 bytes and one of 68 fill 1,000.
-    let config = EngineConfig {
-        max_buffered_bytes: 1_000,
-        ..EngineConfig::default()
-    };
+    let mut config = EngineConfig::default();
+    config.max_buffered_bytes = 1_000;
     let frame = |n: usize| Frame::Text(Bytes::from(format!("4{}", "x".repeat(n - 1))));
     let mut b = bed(config).await;
 
@@ -319,11 +317,9 @@ async fn a_client_that_never_reads_is_closed_at_the_byte_limit_plus_one() {
 /// than the limit goes alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poll_responses_are_bounded_in_bytes() {
-    let config = EngineConfig {
-        max_poll_bytes: 100,
-        compression_threshold: None,
-        ..EngineConfig::default()
-    };
+    let mut config = EngineConfig::default();
+    config.max_poll_bytes = 100;
+    config.compression_threshold = None;
     let mut b = bed(config).await;
     let (mut http, sid, conn) = b.polling().await;
     // 10 packets of 20 bytes (21 with the separator): 4 per response.
@@ -413,10 +409,8 @@ async fn a_websocket_client_survives_a_burst() {
 /// to `max_buffered_bytes` and the connection closes with `SendBufferFull`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_websocket_client_that_never_reads_is_closed_at_the_byte_limit() {
-    let config = EngineConfig {
-        max_buffered_bytes: 1 << 20,
-        ..EngineConfig::default()
-    };
+    let mut config = EngineConfig::default();
+    config.max_buffered_bytes = 1 << 20;
     let mut b = bed(config).await;
     let url = format!("ws://{}/engine.io/?EIO=4&transport=websocket", b.addr);
     let (_ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
@@ -446,10 +440,8 @@ async fn a_websocket_client_that_never_reads_is_closed_at_the_byte_limit() {
 /// session closes with `TransportError`; one whose body arrives in time is served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trickled_post_body_is_closed_at_the_deadline() {
-    let config = EngineConfig {
-        request_body_timeout: Duration::from_millis(400),
-        ..EngineConfig::default()
-    };
+    let mut config = EngineConfig::default();
+    config.request_body_timeout = Duration::from_millis(400);
     let mut b = bed(config).await;
 
     // In time: two halves 100 ms apart.

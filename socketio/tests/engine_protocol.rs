@@ -77,11 +77,10 @@ struct Bed {
 }
 
 fn test_config() -> EngineConfig {
-    EngineConfig {
-        ping_interval: Duration::from_millis(300),
-        ping_timeout: Duration::from_millis(200),
-        ..EngineConfig::default()
-    }
+    let mut cfg = EngineConfig::default();
+    cfg.ping_interval = Duration::from_millis(300);
+    cfg.ping_timeout = Duration::from_millis(200);
+    cfg
 }
 
 fn bed(config: EngineConfig) -> Bed {
@@ -278,9 +277,10 @@ async fn e2_websocket_handshake() {
 
 #[tokio::test]
 async fn websocket_ping_frame_is_answered_and_batched_messages_keep_their_order() {
-    let b = bed(EngineConfig {
-        ping_interval: Duration::from_secs(10),
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.ping_interval = Duration::from_secs(10);
+        cfg
     });
     let addr = b.serve().await;
     let mut ws = ws_connect(addr, "EIO=4&transport=websocket").await;
@@ -668,10 +668,8 @@ async fn e14_e15_after_upgrade() {
 
 #[tokio::test]
 async fn upgrade_timeout_keeps_polling() {
-    let config = EngineConfig {
-        upgrade_timeout: Duration::from_millis(100),
-        ..test_config()
-    };
+    let mut config = test_config();
+    config.upgrade_timeout = Duration::from_millis(100);
     let b = bed(config);
     let addr = b.serve().await;
     let sid = b.handshake().await;
@@ -718,10 +716,8 @@ async fn e17_invalid_packet_on_websocket() {
 
 #[tokio::test]
 async fn post_over_max_payload_is_413() {
-    let config = EngineConfig {
-        max_payload: 10,
-        ..test_config()
-    };
+    let mut config = test_config();
+    config.max_payload = 10;
     let b = bed(config);
     let sid = b.handshake().await;
     // Exactly max_payload is accepted.
@@ -752,10 +748,8 @@ async fn post_over_max_payload_is_413() {
 
 #[tokio::test]
 async fn websocket_over_max_payload_is_1009() {
-    let config = EngineConfig {
-        max_payload: 10,
-        ..test_config()
-    };
+    let mut config = test_config();
+    config.max_payload = 10;
     let b = bed(config);
     let addr = b.serve().await;
     for (msg, expect_echo) in [
@@ -785,10 +779,8 @@ async fn websocket_over_max_payload_is_1009() {
 
 #[tokio::test]
 async fn queue_bound_closes_slow_connection() {
-    let config = EngineConfig {
-        max_buffered_frames: 8,
-        ..test_config()
-    };
+    let mut config = test_config();
+    config.max_buffered_frames = 8;
     let b = bed(config);
     let sid = b.handshake().await;
     // The echo handler sends N frames from inside on_message. 8 fit.
@@ -804,9 +796,10 @@ async fn queue_bound_closes_slow_connection() {
 
 #[tokio::test]
 async fn send_many_is_all_or_nothing() {
-    let b = bed(EngineConfig {
-        max_buffered_frames: 3,
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.max_buffered_frames = 3;
+        cfg
     });
     let _sid = b.handshake().await;
     let conn = b.next_open().await;
@@ -874,10 +867,11 @@ async fn cors_same_origin_by_default() {
 async fn cors_policies_and_preflight() {
     let hs = "/engine.io/?EIO=4&transport=polling";
     let list = Cors::List(vec!["http://ok.com".into()]);
-    let b = bed(EngineConfig {
-        cors: list,
-        cors_credentials: false,
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.cors = list;
+        cfg.cors_credentials = false;
+        cfg
     });
     let r = b
         .req("GET", hs, &[("origin", "http://ok.com")], Body::empty())
@@ -903,9 +897,10 @@ async fn cors_policies_and_preflight() {
     );
     assert_eq!(r.header("access-control-allow-headers"), Some("x-a"));
 
-    let b = bed(EngineConfig {
-        cors: Cors::Any,
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.cors = Cors::Any;
+        cfg
     });
     let r = b
         .req("GET", hs, &[("origin", "http://x.org")], Body::empty())
@@ -916,9 +911,10 @@ async fn cors_policies_and_preflight() {
     );
 
     let pred = Cors::Predicate(Arc::new(|o: &str| o.ends_with(".good")));
-    let b = bed(EngineConfig {
-        cors: pred,
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.cors = pred;
+        cfg
     });
     let ok = b
         .req("GET", hs, &[("origin", "http://a.good")], Body::empty())
@@ -929,9 +925,10 @@ async fn cors_policies_and_preflight() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
-    let b = bed(EngineConfig {
-        cors: Cors::Disabled,
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.cors = Cors::Disabled;
+        cfg
     });
     let r = b
         .req("GET", hs, &[("origin", "http://x.org")], Body::empty())
@@ -958,9 +955,10 @@ async fn cors_refuses_websocket_from_other_origin() {
 
 #[tokio::test]
 async fn sticky_cookie() {
-    let b = bed(EngineConfig {
-        cookie: Some(Cookie::default()),
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.cookie = Some(Cookie::default());
+        cfg
     });
     let r = b.get("/engine.io/?EIO=4&transport=polling").await;
     let v: serde_json::Value = serde_json::from_slice(&r.body[1..]).unwrap();
@@ -981,9 +979,10 @@ async fn sticky_cookie() {
 #[tokio::test]
 async fn polling_compression() {
     use std::io::Read;
-    let b = bed(EngineConfig {
-        compression_threshold: Some(100),
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.compression_threshold = Some(100);
+        cfg
     });
     let sid = b.handshake().await;
     let big = format!("4{}", "a".repeat(99)); // exactly the threshold
@@ -1052,16 +1051,18 @@ async fn polling_compression() {
 
 #[tokio::test]
 async fn transports_restriction() {
-    let b = bed(EngineConfig {
-        polling: false,
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.polling = false;
+        cfg
     });
     let r = b.get("/engine.io/?EIO=4&transport=polling").await;
     assert_error(r, 0, "Transport unknown").await;
 
-    let b = bed(EngineConfig {
-        websocket: false,
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.websocket = false;
+        cfg
     });
     let r = b.get("/engine.io/?EIO=4&transport=polling").await;
     assert!(r.text().contains(r#""upgrades":[]"#));
@@ -1074,9 +1075,10 @@ async fn transports_restriction() {
         .is_err()
     );
 
-    let b = bed(EngineConfig {
-        allow_upgrades: false,
-        ..test_config()
+    let b = bed({
+        let mut cfg = test_config();
+        cfg.allow_upgrades = false;
+        cfg
     });
     let r = b.get("/engine.io/?EIO=4&transport=polling").await;
     assert!(r.text().contains(r#""upgrades":[]"#));

@@ -117,9 +117,10 @@ async fn static_files_and_fallback() {
 async fn two_engines_on_one_router() {
     let sio = Engine::new(EngineConfig::default(), Nop);
     let echo = Engine::new(
-        EngineConfig {
-            max_payload: 42,
-            ..EngineConfig::default()
+        {
+            let mut cfg = EngineConfig::default();
+            cfg.max_payload = 42;
+            cfg
         },
         Nop,
     );

@@ -129,10 +129,7 @@ impl Manager for Void {
 #[tokio::test]
 async fn remote_ack_table_limit_and_cleanup_on_drop() {
     let io = SocketIo::builder()
-        .config(socketio::ServerConfig {
-            max_pending_acks: 2,
-            ..Default::default()
-        })
+        .max_pending_acks(2)
         .manager(Arc::new(Void))
         .build()
         .unwrap();

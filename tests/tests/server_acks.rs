@@ -251,10 +251,8 @@ async fn pending_acks_resolve_disconnected_when_client_leaves() {
 
 #[tokio::test]
 async fn max_pending_acks_plus_one_is_refused() {
-    let config = ServerConfig {
-        max_pending_acks: 3,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.max_pending_acks = 3;
     let (srv, _rx) = server(config).await;
     let (mut c, socket) = connected(&srv).await;
     let mut futs = Vec::new();

@@ -112,10 +112,8 @@ async fn slow_handler_does_not_delay_other_clients_or_namespaces() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_handlers_overlap() {
-    let config = ServerConfig {
-        concurrent_handlers: true,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.concurrent_handlers = true;
     let mut fx = fixture(config).await;
     let mut c = client(&fx).await;
     c.send(r#"421["slow","1"]"#).await;
@@ -141,10 +139,8 @@ async fn concurrent_handlers_overlap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_queued_events_at_limit_keeps_the_connection() {
-    let config = ServerConfig {
-        max_queued_events: 2,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.max_queued_events = 2;
     let mut fx = fixture(config).await;
     let mut c = client(&fx).await;
     c.send(r#"421["slow","1"]"#).await;
@@ -163,10 +159,8 @@ async fn max_queued_events_at_limit_keeps_the_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_queued_events_plus_one_closes_the_connection() {
-    let config = ServerConfig {
-        max_queued_events: 2,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.max_queued_events = 2;
     let mut fx = fixture(config).await;
     let mut c = client(&fx).await;
     c.send(r#"421["slow","1"]"#).await;

@@ -201,10 +201,8 @@ async fn connect_rejected_with_error_message_and_data() {
 
 #[tokio::test]
 async fn always_connect_sends_connect_then_disconnect_on_rejection() {
-    let config = ServerConfig {
-        always_connect: true,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.always_connect = true;
     let io = SocketIo::builder().config(config).build().unwrap();
     let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
     let go_rx = Arc::new(tokio::sync::Mutex::new(Some(go_rx)));
@@ -233,10 +231,8 @@ async fn always_connect_sends_connect_then_disconnect_on_rejection() {
 
 #[tokio::test]
 async fn always_connect_accepting_handler_connects_once() {
-    let config = ServerConfig {
-        always_connect: true,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.always_connect = true;
     let io = SocketIo::builder().config(config).build().unwrap();
     io.of("/").on_connect(async |s: Socket| {
         s.emit("hello", &()).unwrap();
@@ -251,10 +247,8 @@ async fn always_connect_accepting_handler_connects_once() {
 
 #[tokio::test]
 async fn accept_any_namespace() {
-    let config = ServerConfig {
-        accept_any_namespace: true,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.accept_any_namespace = true;
     let io = SocketIo::builder().config(config).build().unwrap();
     let srv = serve(io.clone()).await;
     let mut c = Ws::open(srv.addr).await;

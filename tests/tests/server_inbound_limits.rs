@@ -110,11 +110,10 @@ async fn assert_closed_with(fx: &mut Fixture, reason: DisconnectReason) {
 const BUDGET: usize = 64 * 1024;
 
 fn bytes_config(concurrent: bool) -> ServerConfig {
-    ServerConfig {
-        max_queued_event_bytes: BUDGET,
-        concurrent_handlers: concurrent,
-        ..ServerConfig::default()
-    }
+    let mut cfg = ServerConfig::default();
+    cfg.max_queued_event_bytes = BUDGET;
+    cfg.concurrent_handlers = concurrent;
+    cfg
 }
 
 // -- queued bytes, ordered mode ----------------------------------------------------------------
@@ -215,10 +214,8 @@ async fn queued_bytes_in_one_polling_post_at_the_limit_and_over_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_count_is_summed_over_namespaces() {
-    let config = ServerConfig {
-        max_queued_events: 2,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.max_queued_events = 2;
     let mut fx = fixture(config).await;
     let mut c = client(&fx).await;
     block(&mut fx, &mut c, "/", 1).await;
@@ -242,11 +239,9 @@ async fn queued_count_is_summed_over_namespaces() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_handlers_in_flight_are_bounded_in_count() {
-    let config = ServerConfig {
-        max_queued_events: 2,
-        concurrent_handlers: true,
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.max_queued_events = 2;
+    config.concurrent_handlers = true;
     let mut fx = fixture(config).await;
     let mut c = client(&fx).await;
     // At the limit: two handlers in flight, in two namespaces; fast handlers are not counted.
@@ -308,15 +303,14 @@ async fn concurrent_handlers_in_flight_over_the_byte_limit_close_the_connection(
 
 /// A rate limit that never refills, so that "at once" cannot race the clock.
 fn rate_config(events: u32, bytes: u64, action: RateLimitAction) -> ServerConfig {
-    ServerConfig {
-        rate_limit: Some(
-            RateLimit::default()
-                .with_events(0, events)
-                .with_bytes(0, bytes)
-                .with_action(action),
-        ),
-        ..ServerConfig::default()
-    }
+    let mut cfg = ServerConfig::default();
+    cfg.rate_limit = Some(
+        RateLimit::default()
+            .with_events(0, events)
+            .with_bytes(0, bytes)
+            .with_action(action),
+    );
+    cfg
 }
 
 const PING_COST: u64 = r#"["ping"]"#.len() as u64;

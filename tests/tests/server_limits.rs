@@ -62,9 +62,10 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 #[tokio::test]
 async fn rooms_per_socket_at_limit_and_one_more() {
     assert_eq!(ServerConfig::default().max_rooms_per_socket, 1024);
-    let srv = server(ServerConfig {
-        max_rooms_per_socket: 3,
-        ..ServerConfig::default()
+    let srv = server({
+        let mut cfg = ServerConfig::default();
+        cfg.max_rooms_per_socket = 3;
+        cfg
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
@@ -142,9 +143,10 @@ async fn room_name_length_at_limit_and_one_more() {
 
 /// Time `n` joins of one socket and its disconnect (leave-all).
 async fn join_and_disconnect(n: usize) -> Duration {
-    let srv = server(ServerConfig {
-        max_rooms_per_socket: n,
-        ..ServerConfig::default()
+    let srv = server({
+        let mut cfg = ServerConfig::default();
+        cfg.max_rooms_per_socket = n;
+        cfg
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
@@ -214,9 +216,10 @@ async fn sid_rooms_are_reserved_by_default() {
 
 #[tokio::test]
 async fn an_emit_to_a_sid_reaches_it_whatever_rooms_others_joined() {
-    let srv = server(ServerConfig {
-        reserve_sid_rooms: false,
-        ..ServerConfig::default()
+    let srv = server({
+        let mut cfg = ServerConfig::default();
+        cfg.reserve_sid_rooms = false;
+        cfg
     })
     .await;
     let mut victim = Ws::open(srv.addr).await;
@@ -343,9 +346,10 @@ fn remote_emit(event: &str, room: &str, callback: Option<u64>) -> Message {
 
 #[tokio::test]
 async fn a_cluster_emit_to_a_sid_reaches_it_whatever_rooms_others_joined() {
-    let (srv, probe) = clustered(ServerConfig {
-        reserve_sid_rooms: false,
-        ..ServerConfig::default()
+    let (srv, probe) = clustered({
+        let mut cfg = ServerConfig::default();
+        cfg.reserve_sid_rooms = false;
+        cfg
     })
     .await;
     let mut victim = Ws::open(srv.addr).await;
@@ -425,10 +429,11 @@ async fn a_cluster_join_of_a_sid_room_is_refused_by_default() {
 #[tokio::test]
 async fn namespaces_per_connection_at_limit_and_one_more() {
     assert_eq!(ServerConfig::default().max_namespaces_per_connection, 32);
-    let srv = server(ServerConfig {
-        max_namespaces_per_connection: 3,
-        accept_any_namespace: true,
-        ..ServerConfig::default()
+    let srv = server({
+        let mut cfg = ServerConfig::default();
+        cfg.max_namespaces_per_connection = 3;
+        cfg.accept_any_namespace = true;
+        cfg
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
@@ -453,10 +458,7 @@ async fn namespaces_per_connection_at_limit_and_one_more() {
 #[tokio::test]
 async fn namespaces_created_on_demand_are_freed_when_empty() {
     let io = SocketIo::builder()
-        .config(ServerConfig {
-            accept_any_namespace: true,
-            ..ServerConfig::default()
-        })
+        .accept_any_namespace(true)
         .build()
         .unwrap();
     handlers(&io, "/");
@@ -529,9 +531,10 @@ async fn emitting_to_a_namespace_never_makes_it_joinable() {
 
 #[tokio::test]
 async fn a_namespace_handle_taken_before_a_client_connected_reaches_it() {
-    let srv = server(ServerConfig {
-        accept_any_namespace: true,
-        ..ServerConfig::default()
+    let srv = server({
+        let mut cfg = ServerConfig::default();
+        cfg.accept_any_namespace = true;
+        cfg
     })
     .await;
     let late = srv.io.of("/late");
@@ -547,9 +550,10 @@ async fn a_namespace_handle_taken_before_a_client_connected_reaches_it() {
 
 #[tokio::test]
 async fn pending_acks_at_limit_and_one_more() {
-    let srv = server(ServerConfig {
-        max_pending_acks: 3,
-        ..ServerConfig::default()
+    let srv = server({
+        let mut cfg = ServerConfig::default();
+        cfg.max_pending_acks = 3;
+        cfg
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
@@ -611,9 +615,10 @@ async fn timed_out_calls_free_their_ack_slots() {
 
 #[tokio::test]
 async fn broker_acks_cannot_fill_a_sockets_ack_table() {
-    let (srv, probe) = clustered(ServerConfig {
-        max_pending_acks: 2,
-        ..ServerConfig::default()
+    let (srv, probe) = clustered({
+        let mut cfg = ServerConfig::default();
+        cfg.max_pending_acks = 2;
+        cfg
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
@@ -653,9 +658,10 @@ async fn broker_acks_cannot_fill_a_sockets_ack_table() {
 
 #[tokio::test]
 async fn acks_awaited_from_other_servers_are_freed() {
-    let (srv, _probe) = clustered(ServerConfig {
-        max_pending_acks: 2,
-        ..ServerConfig::default()
+    let (srv, _probe) = clustered({
+        let mut cfg = ServerConfig::default();
+        cfg.max_pending_acks = 2;
+        cfg
     })
     .await;
     let ns = srv.io.of("/");

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use socketio::SocketIo;
 use socketio::adapter::{Manager, ManagerConfig};
 use socketio::engine::{
     CloseReason, Cors, Engine, EngineConfig, EngineConn, EngineHandler, Frame, Message,
 };
-use socketio::{ServerConfig, SocketIo};
 
 /// Test-bed settings; [`Options::default`] is what the official protocol suites need.
 #[derive(Debug, Clone)]
@@ -146,19 +146,15 @@ pub async fn build(opts: &Options) -> std::io::Result<App> {
 /// [`build`] with a cluster manager of the caller's choice (`None`: standalone;
 /// [`Options::manager_url`] is then ignored).
 pub fn build_with(opts: &Options, manager: Option<Arc<dyn Manager>>) -> std::io::Result<App> {
-    let mut engine = EngineConfig {
-        ping_interval: opts.ping_interval,
-        ping_timeout: opts.ping_timeout,
-        max_payload: opts.max_payload,
-        cors: Cors::Any,
-        ..EngineConfig::default()
-    };
+    let mut engine = EngineConfig::default();
+    engine.ping_interval = opts.ping_interval;
+    engine.ping_timeout = opts.ping_timeout;
+    engine.max_payload = opts.max_payload;
+    engine.cors = Cors::Any;
     engine.cors_credentials = true;
-    let mut builder = SocketIo::builder().config(ServerConfig {
-        engine: engine.clone(),
-        connect_timeout: Duration::from_millis(1000),
-        ..ServerConfig::default()
-    });
+    let mut builder = SocketIo::builder()
+        .engine(|e| *e = engine.clone())
+        .connect_timeout(Duration::from_millis(1000));
     if let Some(manager) = manager {
         builder = builder.manager(manager);
     }

@@ -69,6 +69,7 @@ pub trait Broker: Send + Sync + 'static {
 
 /// Why a broker operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BrokerError {
     /// The broker URL could not be parsed or names an unknown scheme.
     InvalidUrl(String),
@@ -115,7 +116,10 @@ impl std::error::Error for BrokerError {}
 /// Exponential reconnection delay: `initial`, doubling up to `max`, each delay shortened by a
 /// random fraction of at most `jitter` so that servers that lost the broker together do not
 /// come back in lock step.
+///
+/// `#[non_exhaustive]`: outside this crate, start from `Backoff::default()` and assign fields.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Backoff {
     /// First delay. Default 1 s.
     pub initial: Duration,
@@ -154,7 +158,10 @@ impl Backoff {
 }
 
 /// Settings shared by the broker implementations.
+///
+/// `#[non_exhaustive]`: outside this crate, start from `BrokerConfig::default()` and assign fields.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BrokerConfig {
     /// Redis channel, or AMQP exchange, carrying every namespace. Default `socketio`, as
     /// python-socketio.

@@ -38,7 +38,10 @@ use super::{Manager, RemoteSink};
 use crate::proto::sio::Args;
 
 /// Settings of a [`PubSubManager`].
+///
+/// `#[non_exhaustive]`: outside this crate, start from `ManagerConfig::default()` and assign fields.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ManagerConfig {
     /// The broker settings: channel (default `socketio`), reconnection backoff (default 1 s
     /// doubling to **5 s** for managers), timeouts.
@@ -283,6 +286,7 @@ impl<B: Broker> Manager for PubSubManager<B> {
 
 /// Why an [`Emitter`] operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EmitterError {
     /// The data could not be serialized.
     Serialize(String),

@@ -48,7 +48,10 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// Limits applied by [`decode_with`] to messages read from the channel.
+///
+/// `#[non_exhaustive]`: outside this crate, start from `Limits::default()` and assign fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest message, in bytes, that is decoded. Default 8 MiB.
     pub max_message_bytes: usize,
@@ -68,6 +71,7 @@ impl Default for Limits {
 /// Why a message read from the channel was not understood. Such messages are skipped; the
 /// subscription goes on.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PubSubError {
     /// The message is larger than [`Limits::max_message_bytes`].
     TooLarge {

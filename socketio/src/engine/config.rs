@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// Which origins may make cross-origin requests (and open WebSockets).
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum Cors {
     /// Same origin only (scheme + `Host`, honouring `X-Forwarded-Proto`/`X-Forwarded-Host`):
     /// python-socketio's default. A request with another `Origin` gets 400.
@@ -33,7 +34,10 @@ impl std::fmt::Debug for Cors {
 }
 
 /// Sticky-session cookie set on the handshake response (`Set-Cookie: <name>=<sid>; ...`).
+///
+/// `#[non_exhaustive]`: outside this crate, start from `Cookie::default()` and assign fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Cookie {
     /// Cookie name (`io` in Node).
     pub name: String,
@@ -57,7 +61,12 @@ impl Default for Cookie {
 }
 
 /// Engine.IO configuration. Every limit has a default and can be changed.
+///
+/// Marked `#[non_exhaustive]` so that new limits can be added: outside this crate, set the
+/// fields through [`SocketIoBuilder`](crate::SocketIoBuilder)'s methods of the same names, or
+/// start from `EngineConfig::default()` and assign fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct EngineConfig {
     /// Interval between server pings (`pingInterval`). Default 25 s.
     pub ping_interval: Duration,

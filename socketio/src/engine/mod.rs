@@ -69,6 +69,7 @@ impl Frame {
 /// Why an Engine.IO connection closed. The `Display` text is the reference server's reason
 /// string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CloseReason {
     /// The client sent a close packet (`1`) or closed the WebSocket cleanly.
     TransportClose,
@@ -123,6 +124,7 @@ impl Transport {
 /// What the server knew of the HTTP request that opened a connection (python-socketio's
 /// `environ`, Node's `handshake`).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RequestInfo {
     /// Request URI (path and query).
     pub uri: http::Uri,
@@ -151,6 +153,7 @@ pub(crate) fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_
 
 /// Error from [`EngineConn::send`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// The connection is closed.
     Closed,

@@ -111,6 +111,7 @@ pub enum PayloadPacket<'a> {
 
 /// Why some bytes are not a valid Engine.IO packet or payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// An empty packet.
     Empty,

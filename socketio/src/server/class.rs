@@ -73,6 +73,7 @@ impl ClassRegistrar {
 
 /// Why [`SocketIoBuilder::build`](crate::SocketIoBuilder::build) failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BuildError {
     /// Two class-based namespaces claim the same path.
     DuplicateNamespace {

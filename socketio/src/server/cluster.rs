@@ -197,7 +197,9 @@ pub(crate) fn apply(io: &Arc<IoInner>, env: Envelope) {
 /// target and publish each answer back to `origin` as a `callback` message. These acks count
 /// against a budget of each socket's own, separate from the application's (at most
 /// [`ServerConfig::max_pending_acks`](crate::ServerConfig::max_pending_acks) each), so that
-/// a broker cannot stop the application from asking its sockets.
+/// a broker cannot stop the application from asking its sockets. A client that does not
+/// answer within [`ServerConfig::remote_ack_timeout`](crate::ServerConfig::remote_ack_timeout)
+/// frees its slot then, and no `callback` is published for it.
 fn emit_for_remote_host(
     io: &Arc<IoInner>,
     op: &BroadcastOperator,
@@ -206,6 +208,7 @@ fn emit_for_remote_host(
     origin: String,
     cb: CallbackRef,
 ) {
+    let deadline = io.config.remote_ack_timeout;
     for socket in op.ns.targets(&op.rooms, &op.skip) {
         let fut = match socket.emit_with_ack_from(event, args, true) {
             Ok(f) => f,
@@ -217,8 +220,11 @@ fn emit_for_remote_host(
         let weak = Arc::downgrade(io);
         let (origin, cb) = (origin.clone(), cb.clone());
         tokio::spawn(async move {
-            // Resolves with an error when the socket disconnects first.
-            let Ok(answer) = fut.await else { return };
+            // Resolves with an error when the socket disconnects first; at the deadline the
+            // future is dropped, which frees the socket's slot.
+            let Ok(Ok(answer)) = tokio::time::timeout(deadline, fut).await else {
+                return;
+            };
             if let Some(io) = weak.upgrade() {
                 if let Some(m) = io.manager.get() {
                     m.publish(Envelope {

@@ -29,6 +29,7 @@ pub enum ViaPayload {}
 /// Why an event handler was not called.
 #[doc(hidden)]
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ParamError {
     /// Argument `index` (0-based, after the event name) did not deserialize.
     Payload {
@@ -433,6 +434,7 @@ pub trait FromConnectParam<M>: Sized {
 /// Why a connect handler was not called.
 #[doc(hidden)]
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ConnectParamError {
     /// The auth payload did not deserialize.
     Auth(serde_json::Error),

@@ -163,6 +163,32 @@ pub(crate) fn normalize_ns(path: &str) -> String {
 }
 
 /// Configures a [`SocketIo`] server.
+///
+/// Every field of [`ServerConfig`] and of [`EngineConfig`] has a method of the same name.
+/// [`config`](Self::config), [`engine`](Self::engine) and the per-field methods apply **in
+/// call order**: `config(..)` replaces the whole configuration, engine settings included, so
+/// it undoes every setting made before it; a setting made after it changes that one field.
+/// Call `config(..)` first and the per-field methods after it:
+///
+/// ```
+/// use std::time::Duration;
+/// use socketio::{ServerConfig, SocketIo};
+///
+/// let mut base = ServerConfig::default();
+/// base.max_rooms_per_socket = 64;
+/// let io = SocketIo::builder()
+///     .config(base)
+///     .ping_interval(Duration::from_secs(10))
+///     .max_connections(10_000)
+///     .build()
+///     .unwrap();
+/// assert_eq!(io.config().max_rooms_per_socket, 64);
+/// assert_eq!(io.config().engine.ping_interval, Duration::from_secs(10));
+/// assert_eq!(io.config().engine.max_connections, Some(10_000));
+/// ```
+///
+/// State, namespaces and the manager are not part of the configuration: `config(..)` leaves
+/// them alone.
 #[derive(Default)]
 pub struct SocketIoBuilder {
     config: ServerConfig,
@@ -180,13 +206,16 @@ impl std::fmt::Debug for SocketIoBuilder {
 }
 
 impl SocketIoBuilder {
-    /// Replace the whole configuration.
+    /// Replace the whole configuration, engine settings included. Settings apply in call
+    /// order (see [`SocketIoBuilder`]): this undoes the per-field methods and
+    /// [`engine`](Self::engine) calls made before it, and those made after it apply on top.
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;
         self
     }
 
-    /// Change the Engine.IO configuration in place.
+    /// Change the Engine.IO configuration in place, on top of what earlier calls set (see
+    /// [`SocketIoBuilder`] for the order rule).
     pub fn engine(mut self, f: impl FnOnce(&mut EngineConfig)) -> Self {
         f(&mut self.config.engine);
         self
@@ -223,7 +252,7 @@ impl SocketIoBuilder {
     }
 
     /// Rate-limit the events every client sends, per connection (see
-    /// [`RateLimit`](crate::RateLimit); default: none).
+    /// [`RateLimit`](crate::RateLimit); default: none). Pass a value or `None`.
     ///
     /// ```
     /// use socketio::{RateLimit, SocketIo};
@@ -233,14 +262,192 @@ impl SocketIoBuilder {
     ///     .unwrap();
     /// # let _ = io;
     /// ```
-    pub fn rate_limit(mut self, limit: crate::RateLimit) -> Self {
-        self.config.rate_limit = Some(limit);
+    pub fn rate_limit(mut self, limit: impl Into<Option<crate::RateLimit>>) -> Self {
+        self.config.rate_limit = limit.into();
         self
     }
 
     /// Cross-origin policy.
     pub fn cors(mut self, cors: crate::engine::Cors) -> Self {
         self.config.engine.cors = cors;
+        self
+    }
+
+    // -- every other `ServerConfig` field ------------------------------------------------
+
+    /// Most binary attachments in one packet (default 10). Sets [`ServerConfig::max_attachments`](crate::ServerConfig::max_attachments); see there for what a client sees at the limit.
+    pub fn max_attachments(mut self, value: usize) -> Self {
+        self.config.max_attachments = value;
+        self
+    }
+
+    /// Most server-to-client acks awaited at once per socket (default 1024). Sets [`ServerConfig::max_pending_acks`](crate::ServerConfig::max_pending_acks); see there for what a client sees at the limit.
+    pub fn max_pending_acks(mut self, value: usize) -> Self {
+        self.config.max_pending_acks = value;
+        self
+    }
+
+    /// Most events of one connection waiting for their handlers (default 1024). Sets [`ServerConfig::max_queued_events`](crate::ServerConfig::max_queued_events); see there for what a client sees at the limit.
+    pub fn max_queued_events(mut self, value: usize) -> Self {
+        self.config.max_queued_events = value;
+        self
+    }
+
+    /// Most bytes of events of one connection waiting for their handlers (default 4 MiB). Sets [`ServerConfig::max_queued_event_bytes`](crate::ServerConfig::max_queued_event_bytes); see there for what a client sees at the limit.
+    pub fn max_queued_event_bytes(mut self, value: usize) -> Self {
+        self.config.max_queued_event_bytes = value;
+        self
+    }
+
+    /// Send CONNECT before running the connect handler (python-socketio's `always_connect`; default false). Sets [`ServerConfig::always_connect`](crate::ServerConfig::always_connect); see there for what a client sees at the limit.
+    pub fn always_connect(mut self, value: bool) -> Self {
+        self.config.always_connect = value;
+        self
+    }
+
+    /// Accept connections to any namespace, even without handlers (default false). Sets [`ServerConfig::accept_any_namespace`](crate::ServerConfig::accept_any_namespace); see there for what a client sees at the limit.
+    pub fn accept_any_namespace(mut self, value: bool) -> Self {
+        self.config.accept_any_namespace = value;
+        self
+    }
+
+    /// Run the event handlers of one client concurrently (python-socketio's `async_handlers=True`; default false). Sets [`ServerConfig::concurrent_handlers`](crate::ServerConfig::concurrent_handlers); see there for what a client sees at the limit.
+    pub fn concurrent_handlers(mut self, value: bool) -> Self {
+        self.config.concurrent_handlers = value;
+        self
+    }
+
+    /// Most rooms one socket may be in at once (default 1024). Sets [`ServerConfig::max_rooms_per_socket`](crate::ServerConfig::max_rooms_per_socket); see there for what a client sees at the limit.
+    pub fn max_rooms_per_socket(mut self, value: usize) -> Self {
+        self.config.max_rooms_per_socket = value;
+        self
+    }
+
+    /// Longest room name, in bytes (default 256). Sets [`ServerConfig::max_room_name_len`](crate::ServerConfig::max_room_name_len); see there for what a client sees at the limit.
+    pub fn max_room_name_len(mut self, value: usize) -> Self {
+        self.config.max_room_name_len = value;
+        self
+    }
+
+    /// Refuse joins of a room named after another socket's sid (default true). Sets [`ServerConfig::reserve_sid_rooms`](crate::ServerConfig::reserve_sid_rooms); see there for what a client sees at the limit.
+    pub fn reserve_sid_rooms(mut self, value: bool) -> Self {
+        self.config.reserve_sid_rooms = value;
+        self
+    }
+
+    /// Most namespaces one connection may be connected to at once (default 32). Sets [`ServerConfig::max_namespaces_per_connection`](crate::ServerConfig::max_namespaces_per_connection); see there for what a client sees at the limit.
+    pub fn max_namespaces_per_connection(mut self, value: usize) -> Self {
+        self.config.max_namespaces_per_connection = value;
+        self
+    }
+
+    /// How long a local client may take to answer an ack another server of the cluster asked for (default 60 s). Sets [`ServerConfig::remote_ack_timeout`](crate::ServerConfig::remote_ack_timeout); see there for what a client sees at the limit.
+    pub fn remote_ack_timeout(mut self, value: Duration) -> Self {
+        self.config.remote_ack_timeout = value;
+        self
+    }
+
+    // -- every other `EngineConfig` field ------------------------------------------------
+
+    /// How long a polling -> WebSocket upgrade may take (default 10 s). Sets [`EngineConfig::upgrade_timeout`](crate::engine::EngineConfig::upgrade_timeout).
+    pub fn upgrade_timeout(mut self, value: Duration) -> Self {
+        self.config.engine.upgrade_timeout = value;
+        self
+    }
+
+    /// Allow HTTP long-polling (default true). Sets [`EngineConfig::polling`](crate::engine::EngineConfig::polling).
+    pub fn polling(mut self, value: bool) -> Self {
+        self.config.engine.polling = value;
+        self
+    }
+
+    /// Allow WebSocket (default true). Sets [`EngineConfig::websocket`](crate::engine::EngineConfig::websocket).
+    pub fn websocket(mut self, value: bool) -> Self {
+        self.config.engine.websocket = value;
+        self
+    }
+
+    /// Offer the upgrade to WebSocket in polling handshakes (default true). Sets [`EngineConfig::allow_upgrades`](crate::engine::EngineConfig::allow_upgrades).
+    pub fn allow_upgrades(mut self, value: bool) -> Self {
+        self.config.engine.allow_upgrades = value;
+        self
+    }
+
+    /// Sticky-session cookie (default `None`: none). Sets [`EngineConfig::cookie`](crate::engine::EngineConfig::cookie): pass a value or `None`.
+    pub fn cookie(mut self, value: impl Into<Option<crate::engine::Cookie>>) -> Self {
+        self.config.engine.cookie = value.into();
+        self
+    }
+
+    /// Send `Access-Control-Allow-Credentials: true` (default true). Sets [`EngineConfig::cors_credentials`](crate::engine::EngineConfig::cors_credentials).
+    pub fn cors_credentials(mut self, value: bool) -> Self {
+        self.config.engine.cors_credentials = value;
+        self
+    }
+
+    /// Compress polling responses at least this large; `None` disables compression (default `Some(1024)`). Sets [`EngineConfig::compression_threshold`](crate::engine::EngineConfig::compression_threshold): pass a value or `None`.
+    pub fn compression_threshold(mut self, value: impl Into<Option<usize>>) -> Self {
+        self.config.engine.compression_threshold = value.into();
+        self
+    }
+
+    /// Most bytes queued for one connection before it is closed as too slow (default 8 MiB). Sets [`EngineConfig::max_buffered_bytes`](crate::engine::EngineConfig::max_buffered_bytes).
+    pub fn max_buffered_bytes(mut self, value: usize) -> Self {
+        self.config.engine.max_buffered_bytes = value;
+        self
+    }
+
+    /// Most frames queued for one connection (default 262,144). Sets [`EngineConfig::max_buffered_frames`](crate::engine::EngineConfig::max_buffered_frames).
+    pub fn max_buffered_frames(mut self, value: usize) -> Self {
+        self.config.engine.max_buffered_frames = value;
+        self
+    }
+
+    /// Most packets in one polling response (default 16). Sets [`EngineConfig::max_poll_packets`](crate::engine::EngineConfig::max_poll_packets).
+    pub fn max_poll_packets(mut self, value: usize) -> Self {
+        self.config.engine.max_poll_packets = value;
+        self
+    }
+
+    /// Most payload bytes in one polling response (default 1,000,000). Sets [`EngineConfig::max_poll_bytes`](crate::engine::EngineConfig::max_poll_bytes).
+    pub fn max_poll_bytes(mut self, value: usize) -> Self {
+        self.config.engine.max_poll_bytes = value;
+        self
+    }
+
+    /// How long the body of a polling POST may take to arrive (default 10 s). Sets [`EngineConfig::request_body_timeout`](crate::engine::EngineConfig::request_body_timeout).
+    pub fn request_body_timeout(mut self, value: Duration) -> Self {
+        self.config.engine.request_body_timeout = value;
+        self
+    }
+
+    /// Read buffer size of each WebSocket, in bytes (default 4096). Sets [`EngineConfig::ws_read_buffer`](crate::engine::EngineConfig::ws_read_buffer).
+    pub fn ws_read_buffer(mut self, value: usize) -> Self {
+        self.config.engine.ws_read_buffer = value;
+        self
+    }
+
+    /// Outgoing WebSocket bytes gathered before a write (default 65,536). Sets [`EngineConfig::ws_write_buffer`](crate::engine::EngineConfig::ws_write_buffer).
+    pub fn ws_write_buffer(mut self, value: usize) -> Self {
+        self.config.engine.ws_write_buffer = value;
+        self
+    }
+
+    /// Most Engine.IO sessions open at once (default `None`: no limit). Sets [`EngineConfig::max_connections`](crate::engine::EngineConfig::max_connections): pass a value or `None`.
+    pub fn max_connections(mut self, value: impl Into<Option<usize>>) -> Self {
+        self.config.engine.max_connections = value.into();
+        self
+    }
+
+    /// Most Engine.IO sessions open at once from one client address (default `None`: no limit). Sets [`EngineConfig::max_connections_per_ip`](crate::engine::EngineConfig::max_connections_per_ip): pass a value or `None`.
+    pub fn max_connections_per_ip(mut self, value: impl Into<Option<usize>>) -> Self {
+        self.config.engine.max_connections_per_ip = value.into();
+        self
+    }
+
+    /// The header your reverse proxy sets to the client's address (default `None`: the peer address). Sets [`EngineConfig::trusted_proxy_header`](crate::engine::EngineConfig::trusted_proxy_header): pass a value or `None`.
+    pub fn trusted_proxy_header(mut self, value: impl Into<Option<http::HeaderName>>) -> Self {
+        self.config.engine.trusted_proxy_header = value.into();
         self
     }
 

@@ -25,6 +25,7 @@ use crate::proto::sio::{self, Args, Encoded};
 
 /// Error from an emit.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EmitError {
     /// The value could not be serialized.
     Serialize(String),
@@ -51,6 +52,7 @@ impl std::error::Error for EmitError {}
 
 /// Error from [`Socket::call`] and [`AckFuture`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CallError {
     /// The emit itself failed.
     Emit(EmitError),

@@ -126,7 +126,12 @@ impl Handlers {
 // -- server ------------------------------------------------------------------------------------
 
 /// Socket.IO-level settings. Engine.IO settings live in [`EngineConfig`].
+///
+/// Marked `#[non_exhaustive]` so that new limits can be added: outside this crate, set the
+/// fields through [`SocketIoBuilder`](crate::SocketIoBuilder)'s methods of the same names, or
+/// start from `ServerConfig::default()` and assign fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// Engine.IO settings (heartbeat, payload limit, transports, CORS, ...).
     pub engine: EngineConfig,
@@ -191,6 +196,13 @@ pub struct ServerConfig {
     /// 32. One CONNECT more is answered with a CONNECT_ERROR `Too many namespaces`; the
     /// connection and its other namespaces stay.
     pub max_namespaces_per_connection: usize,
+    /// How long a local client may take to answer an ack that another server of the cluster
+    /// asked for (a broker `emit` with a `callback`). Default 60 s (python-socketio's `call`
+    /// timeout). At the deadline the client's slot in its budget for such acks (see
+    /// [`max_pending_acks`](Self::max_pending_acks)) is freed and no answer is published;
+    /// an answer the client sends later is ignored, and the asking server sees its own
+    /// timeout. The client stays connected.
+    pub remote_ack_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -211,6 +223,7 @@ impl Default for ServerConfig {
             max_room_name_len: 256,
             reserve_sid_rooms: true,
             max_namespaces_per_connection: 32,
+            remote_ack_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -72,6 +72,7 @@ impl Handshake {
 /// Why a socket left its namespace. `Display` gives the Node reference server's reason
 /// string; [`DisconnectReason::python_str`] gives python-socketio's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The client sent a namespace DISCONNECT.
     ClientNamespaceDisconnect,

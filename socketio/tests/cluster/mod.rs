@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use socketio::adapter::broker::{Backoff, BrokerConfig};
+use socketio::adapter::broker::BrokerConfig;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -77,18 +77,15 @@ pub fn unique_channel(test: &str) -> String {
 
 /// Fast reconnection for tests (so "flows again within 10 s" holds with margin).
 pub fn test_config(channel: &str) -> BrokerConfig {
-    BrokerConfig {
-        backoff: Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(1),
-            jitter: 0.2,
-        },
-        connect_timeout: Duration::from_secs(2),
-        connect_attempts: 2,
-        publish_timeout: Duration::from_secs(2),
-        health_check_interval: Duration::from_secs(2),
-        ..BrokerConfig::with_channel(channel)
-    }
+    let mut cfg = BrokerConfig::with_channel(channel);
+    cfg.backoff.initial = Duration::from_millis(100);
+    cfg.backoff.max = Duration::from_secs(1);
+    cfg.backoff.jitter = 0.2;
+    cfg.connect_timeout = Duration::from_secs(2);
+    cfg.connect_attempts = 2;
+    cfg.publish_timeout = Duration::from_secs(2);
+    cfg.health_check_interval = Duration::from_secs(2);
+    cfg
 }
 
 /// Await `fut` for at most `secs` seconds, panicking with `what` otherwise.
