@@ -259,7 +259,7 @@ pub async fn http(
     })
 }
 
-/// [`http`] that must produce a response within [`STEP`].
+/// [`http()`] that must produce a response within [`STEP`].
 pub async fn http_ok(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Response {
     within(
         &format!("{method} {path}"),

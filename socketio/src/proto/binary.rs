@@ -3,7 +3,7 @@
 //! deserializer that does the reverse. Top-level rule for arguments: a tuple is several
 //! arguments, `()` is none, anything else is one.
 //!
-//! Serialization is one serde pass writing compact JSON into one buffer: [`PlaceholderSer`]
+//! Serialization is one serde pass writing compact JSON into one buffer: `PlaceholderSer`
 //! wraps any serializer (in practice `serde_json`'s) and delegates every call to it, except
 //! `serialize_bytes`, which becomes a placeholder object while the bytes are collected as an
 //! attachment. Compound serializers wrap their elements, so bytes are found at any depth, in

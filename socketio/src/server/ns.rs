@@ -215,7 +215,7 @@ impl Namespace {
     /// time out by itself (see [`Namespace::call`]); dropping it forgets the pending ack.
     /// Fails with [`EmitError::Disconnected`] when `sid` is not local and there is no manager,
     /// and with [`EmitError::TooManyPendingAcks`] past
-    /// [`ServerConfig::max_pending_acks`] acks awaited from other servers.
+    /// [`ServerConfig::max_pending_acks`](crate::ServerConfig::max_pending_acks) acks awaited from other servers.
     ///
     /// ```no_run
     /// # async fn f(io: socketio::SocketIo, sid: &str) {

@@ -400,7 +400,7 @@ impl std::fmt::Debug for SocketIo {
 }
 
 impl SocketIo {
-    /// Shared state of type `T` registered with [`SocketIoBuilder::state`].
+    /// Shared state of type `T` registered with [`SocketIoBuilder::state`](crate::SocketIoBuilder::state).
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<State<T>> {
         let any = self.inner.state.get(&TypeId::of::<T>())?.clone();
         any.downcast::<T>().ok().map(State)
