@@ -177,7 +177,7 @@ pub fn venv_python() -> Option<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let py = std::env::var_os("SOCKETIO_CLUSTER_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".interop/venv-cluster"))
+        .unwrap_or_else(|| root.join(".interop/venv"))
         .join("bin/python");
     py.exists().then_some(py)
 }

@@ -471,7 +471,7 @@ pub fn cluster_python(test: &str) -> Option<PathBuf> {
     let root = repo_root();
     let py = std::env::var_os("SOCKETIO_CLUSTER_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".interop/venv-cluster"))
+        .unwrap_or_else(|| root.join(".interop/venv"))
         .join("bin/python");
     let ok = std::process::Command::new(&py)
         .args(["-c", "import socketio, redis, kombu, aio_pika, aiohttp"])
