@@ -15,7 +15,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use http::{Request, Response};
-use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
@@ -49,8 +48,8 @@ pub struct ServeConfig {
     /// from the accept and, on HTTP/1 keep-alive connections, from the end of the previous
     /// response. At the deadline the socket is closed without an answer. Default 10 s.
     ///
-    /// hyper (1.x) starts this timer as soon as an HTTP/1 connection goes idle, so an idle
-    /// HTTP/1 keep-alive connection is closed after
+    /// The wait for the next request on an idle HTTP/1 keep-alive connection is a header
+    /// read too, so such a connection is closed after
     /// `min(header_read_timeout, keep_alive_idle_timeout)`.
     pub header_read_timeout: Duration,
     /// How long a connection may stay open with no request in progress after its first
@@ -316,16 +315,16 @@ impl Activity {
     }
 
     /// When the connection must close if nothing happens, or `None` while a request is in
-    /// progress.
-    fn deadline(&self, config: &ServeConfig) -> Option<Instant> {
+    /// progress: `header` after the accept, `idle` after the end of the last request.
+    fn deadline(&self, header: Duration, idle: Duration) -> Option<Instant> {
         if self.in_flight.load(Ordering::Acquire) > 0 {
             return None;
         }
         Some(if self.served.load(Ordering::Acquire) {
             let since = Duration::from_millis(self.idle_since_ms.load(Ordering::Acquire));
-            self.start + since + config.idle_timeout()
+            self.start + since + idle
         } else {
-            self.start + config.header_timeout()
+            self.start + header
         })
     }
 }
@@ -519,10 +518,40 @@ fn head_len<B>(req: &Request<B>) -> usize {
     req.method().as_str().len() + 1 + target + 11 + headers + 2
 }
 
+/// A response body that keeps its request counted as in progress until hyper has taken its
+/// last frame or dropped it (no extra allocation: the router's body is already boxed).
+struct GuardedBody {
+    inner: Body,
+    _guard: InFlight,
+}
+
+impl hyper::body::Body for GuardedBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// `Keep-Alive` (http has no constant for it).
+static KEEP_ALIVE: http::HeaderName = http::HeaderName::from_static("keep-alive");
+
 impl hyper::service::Service<Request<Incoming>> for ConnService {
-    type Response = Response<Body>;
+    type Response = Response<GuardedBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<GuardedBody>, Infallible>> + Send>>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let guard = self.activity.begin();
@@ -534,7 +563,10 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
                     http::header::CONNECTION,
                     http::HeaderValue::from_static("close"),
                 );
-                drop(guard);
+                let resp = resp.map(|inner| GuardedBody {
+                    inner,
+                    _guard: guard,
+                });
                 return Box::pin(std::future::ready(Ok(resp)));
             }
         }
@@ -547,16 +579,14 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
             let mut resp = fut.await?;
             if http11 && resp.status() != http::StatusCode::SWITCHING_PROTOCOLS {
                 resp.headers_mut()
-                    .entry(http::header::HeaderName::from_static("keep-alive"))
+                    .entry(KEEP_ALIVE.clone())
                     .or_insert(keep_alive);
             }
             // The guard lives as long as the response body: the request ends when hyper has
             // taken the body's last frame (or dropped it).
-            Ok(resp.map(move |body| {
-                Body::new(body.map_frame(move |frame| {
-                    let _ = &guard;
-                    frame
-                }))
+            Ok(resp.map(|inner| GuardedBody {
+                inner,
+                _guard: guard,
             }))
         })
     }
@@ -611,8 +641,9 @@ impl Builder {
             Self::Auto(b)
         } else {
             let mut b = hyper::server::conn::http1::Builder::new();
+            // The header deadline is the connection watchdog's (see `drive`).
             b.timer(TokioTimer::new())
-                .header_read_timeout(config.header_timeout())
+                .header_read_timeout(None)
                 .max_buf_size(header_bytes)
                 .max_header_size(header_bytes);
             if config.max_headers != 100 {
@@ -723,7 +754,17 @@ async fn drive<C: GracefulConn>(
     _done: watch::Receiver<()>,
 ) {
     tokio::pin!(conn);
-    let recheck = config.header_timeout().min(config.idle_timeout());
+    let header = config.header_timeout();
+    // HTTP/1 only: the wait for the next request head after a response is a header read,
+    // timed here (one lazily re-armed timer per connection) rather than by hyper's header
+    // timer, which would arm and cancel a timer for every request. With HTTP/2 on, hyper's
+    // protocol-detecting builder times HTTP/1 heads itself.
+    let idle = if config.http2 {
+        config.idle_timeout()
+    } else {
+        header.min(config.idle_timeout())
+    };
+    let recheck = header.min(config.idle_timeout());
     // The deadline moves earlier only once: when the first request ends and the idle
     // deadline replaces the header deadline. Checking at least every `recheck` catches that.
     let timer = sleep_until(activity.start + recheck);
@@ -734,7 +775,7 @@ async fn drive<C: GracefulConn>(
             _ = conn.as_mut() => return,
             () = timer.as_mut() => {
                 let now = Instant::now();
-                match activity.deadline(&config) {
+                match activity.deadline(header, idle) {
                     Some(at) if at <= now => return,
                     Some(at) => timer.as_mut().reset(at.min(now + recheck)),
                     None => timer.as_mut().reset(now + recheck),

@@ -549,8 +549,12 @@ async fn poll_post<H: EngineHandler>(
     if declared.is_some_and(|n| n > max as u64) {
         return fail(conn, CloseReason::TransportError, too_large());
     }
-    let collected =
-        tokio::time::timeout_at(deadline, Limited::new(req.into_body(), max).collect()).await;
+    // A body that is already here (the common case) costs no timer.
+    let mut collect = std::pin::pin!(Limited::new(req.into_body(), max).collect());
+    let collected = match collect.as_mut().now_or_never() {
+        Some(done) => Ok(done),
+        None => tokio::time::timeout_at(deadline, collect).await,
+    };
     let Ok(collected) = collected else {
         let timed_out = response(StatusCode::REQUEST_TIMEOUT, "text/plain", Body::empty());
         return fail(conn, CloseReason::TransportError, timed_out);
