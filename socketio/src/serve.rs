@@ -8,8 +8,10 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
+
+use futures_util::task::AtomicWaker;
 
 use axum::Router;
 use axum::body::Body;
@@ -769,22 +771,59 @@ async fn drive<C: GracefulConn>(
     // deadline replaces the header deadline. Checking at least every `recheck` catches that.
     let timer = sleep_until(activity.start + recheck);
     tokio::pin!(timer);
+    let changed = stop.changed();
+    tokio::pin!(changed);
     let mut stopping = false;
-    loop {
-        tokio::select! {
-            _ = conn.as_mut() => return,
-            () = timer.as_mut() => {
-                let now = Instant::now();
-                match activity.deadline(header, idle) {
-                    Some(at) if at <= now => return,
-                    Some(at) => timer.as_mut().reset(at.min(now + recheck)),
-                    None => timer.as_mut().reset(now + recheck),
-                }
-            }
-            _ = stop.changed(), if !stopping => {
-                stopping = true;
-                conn.as_mut().graceful();
+    // The timer and the shutdown signal are polled only when one of them woke the task (the
+    // side waker sets the flag), not on every wake of the connection: a connection is woken
+    // for every read and write, and polling a timer costs as much as a small request.
+    let side = Arc::new(SideWake {
+        woken: AtomicBool::new(true),
+        task: AtomicWaker::new(),
+    });
+    let side_waker = Waker::from(Arc::clone(&side));
+    std::future::poll_fn(|cx| {
+        if conn.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        side.task.register(cx.waker());
+        if !side.woken.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        let mut side_cx = Context::from_waker(&side_waker);
+        while timer.as_mut().poll(&mut side_cx).is_ready() {
+            let now = Instant::now();
+            match activity.deadline(header, idle) {
+                Some(at) if at <= now => return Poll::Ready(()),
+                Some(at) => timer.as_mut().reset(at.min(now + recheck)),
+                None => timer.as_mut().reset(now + recheck),
             }
         }
+        if !stopping && changed.as_mut().poll(&mut side_cx).is_ready() {
+            stopping = true;
+            conn.as_mut().graceful();
+            // The connection has work to do now (closing idle, finishing the rest).
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    })
+    .await;
+}
+
+/// Wakes a connection's task on behalf of its timer or shutdown signal, and remembers that it
+/// did, so that [`drive`] polls those only then.
+struct SideWake {
+    woken: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for SideWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
     }
 }
