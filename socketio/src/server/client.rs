@@ -208,11 +208,7 @@ impl Client {
         state.sockets.push(socket.clone());
         let handler = ns.connect_handler();
         let Some(handler) = handler else {
-            if finish_connect(&socket, &state.joined) {
-                if let Some(t) = state.connect_timer.take() {
-                    t.abort();
-                }
-            }
+            connect_now(state, &socket);
             return;
         };
         let ctx = ConnectContext {
@@ -221,11 +217,7 @@ impl Client {
         };
         let joined = state.joined.clone();
         if self.io.config.always_connect {
-            if finish_connect(&socket, &joined) {
-                if let Some(t) = state.connect_timer.take() {
-                    t.abort();
-                }
-            }
+            connect_now(state, &socket);
             let s = socket.clone();
             let fut = handler(ctx);
             socket.run_ordered(
@@ -262,6 +254,16 @@ fn send_connect_error(conn: &EngineConn, nsp: &str, err: &ConnectError) {
     let data = err.data_json();
     let enc = sio::encode_connect_error(nsp, err.message(), data.as_deref());
     let _ = conn.send(Frame::Text(enc.text));
+}
+
+/// Connect `s` from the connection's own callback: once it connected, the connect timer
+/// of the connection is no longer needed.
+fn connect_now(state: &mut ClientState, s: &Socket) {
+    if finish_connect(s, &state.joined) {
+        if let Some(t) = state.connect_timer.take() {
+            t.abort();
+        }
+    }
 }
 
 /// Connect `s` (unless closed meanwhile) and mark its connection `joined` (the connect
