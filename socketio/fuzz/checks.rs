@@ -1,6 +1,6 @@
 //! The properties the fuzz targets check, one function per target, shared by the targets
 //! (`fuzz_targets/<name>.rs`) and by the stable regression tests
-//! (`../tests/fuzz_regressions.rs`, which replay `regressions/<name>/` and `corpus/<name>/`).
+//! (`tests/tests/fuzz_regressions.rs` of the workspace, which replay `regressions/<name>/` and `corpus/<name>/`).
 //! Each function takes the raw fuzz input and panics when a property does not hold.
 #![allow(
     dead_code,
@@ -10,10 +10,11 @@
 )]
 
 use bytes::Bytes;
-use socketio::adapter::pubsub::{Limits, decode_with, encode};
 use socketio::proto::eio::{
     Packet as EioPacket, PayloadFrame, PayloadPacket, decode_payload, decode_text, encode_payload,
 };
+use socketio::proto::msgpack;
+use socketio::proto::pubsub::{Limits, decode_with, encode};
 use socketio::proto::sio::{Args, Decoder, Encoded, Packet, PacketKind, encode_ack, encode_event};
 use socketio::proto::value::Value;
 
@@ -173,6 +174,89 @@ pub fn sio_decoder(data: &[u8]) {
     }
 }
 
+// ----- msgpack_decoder -----------------------------------------------------------------
+
+/// The msgpack packet decoder (`proto::msgpack::Decoder`), one frame per input.
+///
+/// Input: one byte for the limit of binary values (0 to 15), then the frame. Properties:
+/// never panics; an event or ack has at most that many binary values and re-encodes (what an
+/// echo does) into a frame that decodes to equal arguments with no other binary values, and
+/// whose own re-encoding is the same bytes; the same arguments sent with the JSON parser
+/// decode equal too; CONNECT auth and CONNECT_ERROR data are JSON.
+pub fn msgpack_decoder(data: &[u8]) {
+    let Some((&limit, frame)) = data.split_first() else {
+        return;
+    };
+    let max = usize::from(limit % 16);
+    let Ok(Some(p)) = msgpack::Decoder::new(max).feed_binary(Bytes::copy_from_slice(frame)) else {
+        return;
+    };
+    let (args, encoded) = match &p.kind {
+        PacketKind::Event { name, args, id } => {
+            (args, msgpack::encode_event(&p.nsp, name, *id, args))
+        }
+        PacketKind::Ack { id, args } => (args, msgpack::encode_ack(&p.nsp, *id, args)),
+        PacketKind::Connect { auth: Some(json) } | PacketKind::ConnectError { data: json } => {
+            serde_json::from_str::<Value>(json).expect("decoded JSON text parses");
+            return;
+        }
+        _ => return,
+    };
+    assert!(args.attachments().len() <= max);
+    let before = values(args);
+    let Ok(encoded) = encoded else {
+        assert!(
+            before.iter().any(Option::is_none),
+            "{p:?} does not re-encode"
+        );
+        return;
+    };
+    let q = msgpack::Decoder::new(max)
+        .feed_binary(encoded.clone())
+        .expect("a re-encoded packet decodes")
+        .expect("a msgpack frame is a whole packet");
+    assert_eq!(q.nsp, p.nsp);
+    let (again, args2) = match (&p.kind, &q.kind) {
+        (
+            PacketKind::Event { name, id, .. },
+            PacketKind::Event {
+                name: n2,
+                args,
+                id: i2,
+            },
+        ) => {
+            assert_eq!((name, id), (n2, i2));
+            (msgpack::encode_event(&q.nsp, n2, *i2, args), args)
+        }
+        (PacketKind::Ack { id, .. }, PacketKind::Ack { id: i2, args }) => {
+            assert_eq!(id, i2);
+            (msgpack::encode_ack(&q.nsp, *i2, args), args)
+        }
+        (a, b) => panic!("{a:?} re-decoded as {b:?}"),
+    };
+    assert_eq!(values(args2), before);
+    // A repeated map key keeps its last value (as `JSON.parse`), so an echo may carry fewer
+    // binary values than arrived, never more, and only ones that arrived.
+    assert!(args2.attachments().len() <= args.attachments().len());
+    assert!(
+        args2
+            .attachments()
+            .iter()
+            .all(|a| args.attachments().contains(a))
+    );
+    assert_eq!(again.expect("a re-decoded packet re-encodes"), encoded);
+    // The JSON parser carries the same arguments.
+    if let PacketKind::Event { name, id, .. } = &p.kind
+        && let Ok(e) = encode_event(&p.nsp, name, *id, args)
+    {
+        let r = redecode(&e, max);
+        let PacketKind::Event { args: a3, .. } = &r.kind else {
+            panic!("{r:?}")
+        };
+        assert_eq!(values(a3), before);
+    }
+}
+
 // ----- json_args -----------------------------------------------------------------------
 
 /// JSON arguments and placeholders outside a connection: `Args::from_json_array` (what the
@@ -213,7 +297,7 @@ pub fn json_args(data: &[u8]) {
 
 // ----- pubsub --------------------------------------------------------------------------
 
-/// The cluster broker message codec (`adapter::pubsub::decode_with`): never panics, and a
+/// The cluster broker message codec (`proto::pubsub::decode_with`): never panics, and a
 /// decoded message encodes (`encode`) to one that decodes equal.
 pub fn pubsub(data: &[u8]) {
     let limits = Limits::default();
@@ -228,4 +312,53 @@ pub fn pubsub(data: &[u8]) {
         )
     });
     assert_eq!(again, env);
+}
+
+// ----- eio3_payload --------------------------------------------------------------------
+/// Engine.IO v3 polling payloads (`proto::eio3`): the first input byte picks the framing
+/// (even: text, odd: binary), the rest is the body. Never panics, and a payload whose packets
+/// all decode encodes back, in either framing, to packets that decode equal.
+pub fn eio3_payload(data: &[u8]) {
+    use socketio::proto::eio3::{self, Framing};
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
+    let body = Bytes::copy_from_slice(body);
+    let packets: Vec<PayloadPacket<'_>> = if pick % 2 == 0 {
+        let Ok(s) = std::str::from_utf8(&body) else {
+            return;
+        };
+        match eio3::decode_text_payload(s).collect::<Result<_, _>>() {
+            Ok(p) => p,
+            Err(_) => return,
+        }
+    } else {
+        match eio3::decode_binary_payload(&body).collect::<Result<_, _>>() {
+            Ok(p) => p,
+            Err(_) => return,
+        }
+    };
+    let texts: Vec<Option<String>> = packets
+        .iter()
+        .map(|p| match p {
+            PayloadPacket::Text(t) => Some(text_of(t)),
+            PayloadPacket::Binary(_) => None,
+        })
+        .collect();
+    let frames = packets.iter().zip(&texts).map(|(p, t)| match (p, t) {
+        (_, Some(t)) => PayloadFrame::Text(t.as_bytes()),
+        (PayloadPacket::Binary(b), None) => PayloadFrame::Binary(b),
+        (PayloadPacket::Text(_), None) => PayloadFrame::Text(b""),
+    });
+    let text = eio3::encode_payload(Framing::Text, frames.clone());
+    let text = std::str::from_utf8(&text).expect("a text payload is UTF-8");
+    let again: Vec<_> = eio3::decode_text_payload(text)
+        .collect::<Result<_, _>>()
+        .expect("an encoded text payload decodes");
+    assert_eq!(again, packets);
+    let bin = Bytes::from(eio3::encode_payload(Framing::Binary, frames));
+    let again: Vec<_> = eio3::decode_binary_payload(&bin)
+        .collect::<Result<_, _>>()
+        .expect("an encoded binary payload decodes");
+    assert_eq!(again, packets);
 }

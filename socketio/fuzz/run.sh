@@ -6,7 +6,7 @@
 # given time from its seed corpus (corpus/<target>/, never written to: new inputs go to a
 # scratch copy). Exits non-zero when any target crashes; crash inputs are left in
 # artifacts/<target>/ (keep each as a regression: regressions/<target>/ and
-# ../tests/fuzz_regressions.rs).
+# tests/tests/fuzz_regressions.rs).
 set -euo pipefail
 
 secs="${1:-20}"

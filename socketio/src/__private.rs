@@ -5,7 +5,15 @@ pub use std::sync::Arc;
 #[cfg(feature = "inventory")]
 pub use inventory;
 
-pub use crate::server::{ClassRegistrar, NamespaceClass, Registration};
+pub use crate::server::typed::declared_payload;
+pub use crate::server::{ClassRegistrar, Emits, NamespaceClass, Registration};
+
+/// What `#[namespace]` generates for the TypeScript contract (the `typescript` feature).
+#[cfg(feature = "typescript")]
+pub mod ts {
+    pub use crate::typescript::Describe;
+    pub use crate::typescript::private::*;
+}
 use crate::server::{
     FromConnectParam, FromDisconnectParam, FromEventParam, IntoAck, IntoConnectResult,
 };
@@ -31,6 +39,11 @@ impl<T: Default> AutoRegister for T {
 /// no `Default`).
 pub fn register_default<T: NamespaceClass + AutoRegister>(r: &ClassRegistrar) {
     NamespaceClass::register(Arc::new(T::instance()), r);
+}
+
+/// Installs one `middleware(..)` of `#[namespace]` (the error underlines the expression).
+pub fn middleware<M: crate::server::EventMiddleware>(r: &ClassRegistrar, m: M) {
+    r.middleware(m);
 }
 
 /// Types that name their event (`#[derive(Event)]`), for `#[on(Type)]`.
@@ -65,13 +78,14 @@ pub fn event_name<T: EventType>() -> &'static str {
 
 use std::future::Future;
 
+use crate::proto::parser::Parser;
 use crate::proto::sio::{EncodeError, Encoded};
 use crate::server::ConnectError;
 use crate::server::handler::{
-    BoxFuture, ConnectContext, ConnectHandler, ConnectParamError, DisconnectContext,
-    DisconnectHandler, EventContext, EventHandler, ParamError, run_connect, run_disconnect,
-    run_event,
+    ConnectContext, ConnectHandler, ConnectParamError, DisconnectContext, DisconnectHandler,
+    EventContext, EventHandler, ParamError, run_connect, run_disconnect, run_event,
 };
+use crate::sync::BoxFuture;
 
 /// Extracts one event parameter.
 pub type EventArg<T> = fn(&mut EventContext) -> Result<T, ParamError>;
@@ -80,7 +94,7 @@ pub type ConnectArg<T> = fn(&ConnectContext) -> Result<T, ConnectParamError>;
 /// Extracts one disconnect parameter.
 pub type DisconnectArg<T> = fn(&DisconnectContext) -> Option<T>;
 /// Encodes an event method's return value as its acknowledgement.
-pub type AckFn<R> = fn(&R, &str, u64) -> Result<Encoded, EncodeError>;
+pub type AckFn<R> = fn(&R, &Parser, &str, u64) -> Result<Encoded, EncodeError>;
 /// Converts a connect method's return value.
 pub type ConnectReturnFn<R> = fn(R) -> Result<(), ConnectError>;
 
@@ -151,7 +165,7 @@ macro_rules! impl_methods {
             R: Send + 'static,
             $($ty: 'static,)*
         {
-            fn call(&self, ctx: EventContext) -> Option<BoxFuture<()>> {
+            fn call(&self, ctx: EventContext) -> Option<BoxFuture<'static, ()>> {
                 let ($($ty,)*) = self.args;
                 run_event(
                     ctx,
@@ -172,7 +186,7 @@ macro_rules! impl_methods {
             R: Send + 'static,
             $($ty: 'static,)*
         {
-            fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), ConnectError>> {
+            fn call(&self, ctx: ConnectContext) -> BoxFuture<'static, Result<(), ConnectError>> {
                 let ($($ty,)*) = self.args;
                 run_connect(
                     ctx,
@@ -192,7 +206,7 @@ macro_rules! impl_methods {
             Fut: Future<Output = ()> + Send + 'static,
             $($ty: 'static,)*
         {
-            fn call(&self, ctx: DisconnectContext) -> BoxFuture<()> {
+            fn call(&self, ctx: DisconnectContext) -> BoxFuture<'static, ()> {
                 let ($($ty,)*) = self.args;
                 run_disconnect(ctx, |ctx| {
                     $(let $ty = $ty(ctx)?;)*

@@ -1,4 +1,4 @@
-//! The cluster broker message codec (`adapter::pubsub::decode_with`): never panics, and a
+//! The cluster broker message codec (`proto::pubsub::decode_with`): never panics, and a
 //! decoded message encodes (`encode`) to one that decodes equal.
 #![no_main]
 

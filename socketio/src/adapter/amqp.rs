@@ -12,8 +12,14 @@
 //!
 //! URL: `amqp://user:password@host:port/vhost`; the default vhost `/` is written `//`,
 //! `/%2f` or left out (`amqp://guest:guest@127.0.0.1:5672`). User and password default to
-//! `guest`, the port to 5672; components are percent-decoded. `amqps://` (TLS) is refused with
-//! [`BrokerError::Unsupported`] (amqprs' TLS support pulls in rustls with a C crypto backend).
+//! `guest`, the port to 5672; components are percent-decoded.
+//!
+//! `amqps://` is the same over TLS (feature `tls`: rustls with the ring provider, no OpenSSL),
+//! port 5671 by default. The broker's certificate is checked against the system roots and
+//! [`TlsOptions::ca_file`], and must name the URL's host; a client certificate is presented
+//! when [`TlsOptions::client_cert`] is set. The query parameters aio-pika reads are accepted
+//! too and replace those options: `cafile`, `certfile`, `keyfile` (`no_verify_ssl=1` is
+//! refused: the certificate is always checked).
 //!
 //! Built on [`amqprs`](https://docs.rs/amqprs): a tokio-native AMQP 0-9-1 client written for
 //! RabbitMQ, with a small dependency tree and no TLS unless asked (lapin, the other mature
@@ -34,7 +40,7 @@ use tokio::sync::mpsc;
 
 use super::broker::{
     BoxFuture, Broker, BrokerConfig, BrokerError, Connector, LinkConnector, MessageStream,
-    PublishLink, Publisher, Subscription, start_subscription,
+    PublishLink, Publisher, Subscription, TlsOptions, start_subscription,
 };
 
 /// Longest AMQP short string (exchange names).
@@ -60,6 +66,14 @@ pub struct AmqpUrl {
     pub password: String,
     /// Virtual host (default `/`).
     pub vhost: String,
+    /// Whether the connection uses TLS (`amqps://`).
+    pub tls: bool,
+    /// `cafile`: a CA PEM file trusted for the broker's certificate.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// `certfile`: the client certificate (PEM).
+    pub client_cert: Option<std::path::PathBuf>,
+    /// `keyfile`: the client certificate's key (PEM).
+    pub client_key: Option<std::path::PathBuf>,
 }
 
 fn percent_decode(s: &str) -> Result<String, BrokerError> {
@@ -68,25 +82,45 @@ fn percent_decode(s: &str) -> Result<String, BrokerError> {
 }
 
 impl AmqpUrl {
-    /// Parse `amqp://[user[:password]@]host[:port][/vhost]`.
+    /// Parse `amqp[s]://[user[:password]@]host[:port][/vhost][?cafile=…&certfile=…&keyfile=…]`.
     pub fn parse(url: &str) -> Result<Self, BrokerError> {
         let (scheme, rest) = url
             .split_once("://")
-            .ok_or_else(|| BrokerError::InvalidUrl(format!("`{url}` has no scheme")))?;
-        match scheme.to_ascii_lowercase().as_str() {
-            "amqp" => {}
-            "amqps" => {
-                return Err(BrokerError::Unsupported(
-                    "amqps:// (TLS) is not supported by this build; use amqp://".into(),
-                ));
-            }
+            .ok_or_else(|| BrokerError::InvalidUrl("the URL has no scheme".into()))?;
+        let tls = match scheme.to_ascii_lowercase().as_str() {
+            "amqp" => false,
+            "amqps" => true,
             other => {
                 return Err(BrokerError::InvalidUrl(format!(
-                    "unknown scheme `{other}` (expected amqp://)"
+                    "unknown scheme `{other}` (expected amqp:// or amqps://)"
                 )));
             }
+        };
+        let rest = rest.split('#').next().unwrap_or("");
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (mut ca_file, mut client_cert, mut client_key) = (None, None, None);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = percent_decode(&v.replace('+', " "))?;
+            match k {
+                "cafile" if !v.is_empty() => ca_file = Some(v.into()),
+                "certfile" if !v.is_empty() => client_cert = Some(v.into()),
+                "keyfile" if !v.is_empty() => client_key = Some(v.into()),
+                "no_verify_ssl" if v != "0" && !v.is_empty() => {
+                    return Err(BrokerError::Unsupported(
+                        "`no_verify_ssl`: the broker's certificate is always checked (trust a \
+                         private CA with cafile instead)"
+                            .into(),
+                    ));
+                }
+                other => tracing::debug!(parameter = other, "amqp URL parameter ignored"),
+            }
         }
-        let rest = rest.split(['?', '#']).next().unwrap_or("");
+        if !tls && (ca_file.is_some() || client_cert.is_some() || client_key.is_some()) {
+            return Err(BrokerError::InvalidUrl(
+                "cafile / certfile / keyfile need an amqps:// URL".into(),
+            ));
+        }
         let (authority, path) = match rest.find('/') {
             Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i + 1..).unwrap_or("")),
             None => (rest, ""),
@@ -115,10 +149,11 @@ impl AmqpUrl {
             }
         };
         let port = match port {
+            None | Some("") if tls => 5671,
             None | Some("") => 5672,
             Some(p) => p
                 .parse::<u16>()
-                .map_err(|_| BrokerError::InvalidUrl(format!("bad port `{p}` in `{url}`")))?,
+                .map_err(|_| BrokerError::InvalidUrl(format!("bad port `{p}` in the URL")))?,
         };
         let host = if host.is_empty() {
             "localhost".to_owned()
@@ -136,18 +171,98 @@ impl AmqpUrl {
             user,
             password,
             vhost,
+            tls,
+            ca_file,
+            client_cert,
+            client_key,
         })
     }
 
-    async fn open(&self, heartbeat: Duration) -> Result<Connection, BrokerError> {
+    /// `base` with the TLS values given in the URL put in.
+    pub fn tls_options(&self, base: &TlsOptions) -> TlsOptions {
+        let mut t = base.clone();
+        if let Some(ca) = &self.ca_file {
+            t.ca_file = Some(ca.clone());
+        }
+        if self.client_cert.is_some() || self.client_key.is_some() {
+            t.client_cert = self.client_cert.clone();
+            t.client_key = self.client_key.clone();
+        }
+        t
+    }
+
+    /// The TLS connector of an `amqps://` URL (built once: it reads the certificate files).
+    #[cfg(feature = "tls")]
+    fn tls_adaptor(
+        &self,
+        base: &TlsOptions,
+    ) -> Result<Option<amqprs::tls::TlsAdaptor>, BrokerError> {
+        if !self.tls {
+            return Ok(None);
+        }
+        let config = super::tls::client_config(&self.tls_options(base), &self.host_port())?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        Ok(Some(amqprs::tls::TlsAdaptor::new(
+            connector,
+            self.host.clone(),
+        )))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn tls_adaptor(&self, _: &TlsOptions) -> Result<Option<Tls>, BrokerError> {
+        if self.tls {
+            return Err(BrokerError::Unsupported(
+                "amqps:// (TLS) needs the cargo feature `tls` of socketio".into(),
+            ));
+        }
+        Ok(None)
+    }
+
+    #[cfg(feature = "tls")]
+    fn host_port(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    async fn open(
+        &self,
+        heartbeat: Duration,
+        tls: Option<&Tls>,
+    ) -> Result<Connection, BrokerError> {
         let secs = heartbeat.as_secs().clamp(1, u64::from(u16::MAX));
-        let args = OpenConnectionArguments::new(&self.host, self.port, &self.user, &self.password)
-            .virtual_host(&self.vhost)
-            .heartbeat(u16::try_from(secs).unwrap_or(u16::MAX))
-            .finish();
-        Connection::open(&args).await.map_err(amqp_error)
+        let mut args =
+            OpenConnectionArguments::new(&self.host, self.port, &self.user, &self.password);
+        args.virtual_host(&self.vhost)
+            .heartbeat(u16::try_from(secs).unwrap_or(u16::MAX));
+        #[cfg(feature = "tls")]
+        if let Some(tls) = tls {
+            args.tls_adaptor(tls.clone());
+        }
+        #[cfg(not(feature = "tls"))]
+        let _ = tls;
+        Connection::open(&args).await.map_err(|e| {
+            let msg = e.to_string();
+            #[cfg(feature = "tls")]
+            if tls.is_some() {
+                if let Some(err) = super::tls::classify(&self.host_port(), &msg) {
+                    return err;
+                }
+            }
+            BrokerError::Broker(msg)
+        })
     }
 }
+
+/// The TLS connector handed to each connection.
+#[cfg(feature = "tls")]
+type Tls = amqprs::tls::TlsAdaptor;
+/// No TLS in this build.
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+enum Tls {}
 
 /// Declare the fanout exchange exactly as python-socketio does.
 async fn declare_exchange(channel: &Channel, exchange: &str) -> Result<(), BrokerError> {
@@ -204,6 +319,7 @@ impl PublishLink for AmqpLink {
 /// ```
 pub struct AmqpBroker {
     url: Arc<AmqpUrl>,
+    tls: Option<Arc<Tls>>,
     config: BrokerConfig,
     publisher: Publisher<AmqpLink>,
 }
@@ -230,13 +346,14 @@ impl AmqpBroker {
             )));
         }
         let url = Arc::new(AmqpUrl::parse(url)?);
+        let tls = url.tls_adaptor(&config.tls)?.map(Arc::new);
         let exchange: Arc<str> = Arc::from(config.channel.as_str());
         let heartbeat = config.health_check_interval;
-        let u = url.clone();
+        let (u, t) = (url.clone(), tls.clone());
         let connect: LinkConnector<AmqpLink> = Arc::new(move || {
-            let (url, exchange) = (u.clone(), exchange.clone());
+            let (url, exchange, tls) = (u.clone(), exchange.clone(), t.clone());
             Box::pin(async move {
-                let connection = url.open(heartbeat).await?;
+                let connection = url.open(heartbeat, tls.as_deref()).await?;
                 let channel = connection.open_channel(None).await.map_err(amqp_error)?;
                 declare_exchange(&channel, &exchange).await?;
                 Ok(AmqpLink {
@@ -249,6 +366,7 @@ impl AmqpBroker {
         let publisher = Publisher::connect(&config, connect).await?;
         Ok(Self {
             url,
+            tls,
             config,
             publisher,
         })
@@ -261,14 +379,15 @@ impl AmqpBroker {
 
     fn connector(&self) -> Connector {
         let url = self.url.clone();
+        let tls = self.tls.clone();
         let exchange: Arc<str> = Arc::from(self.config.channel.as_str());
         let interval = self.config.health_check_interval;
         let prefetch = u16::try_from(self.config.queue_capacity.clamp(1, usize::from(u16::MAX)))
             .unwrap_or(u16::MAX);
         Arc::new(move || {
-            let (url, exchange) = (url.clone(), exchange.clone());
+            let (url, exchange, tls) = (url.clone(), exchange.clone(), tls.clone());
             Box::pin(async move {
-                let connection = url.open(interval).await?;
+                let connection = url.open(interval, tls.as_deref()).await?;
                 let channel = connection.open_channel(None).await.map_err(amqp_error)?;
                 declare_exchange(&channel, &exchange).await?;
                 let mut table = FieldTable::new();
@@ -370,7 +489,44 @@ mod tests {
             user: user.into(),
             password: password.into(),
             vhost: vhost.into(),
+            tls: false,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
         }
+    }
+
+    #[test]
+    fn parses_amqps_and_its_certificate_parameters() {
+        let u = AmqpUrl::parse(
+            "amqps://u:p@rabbit/v?cafile=/ca.pem&certfile=/c.pem&keyfile=/k%2Bx.pem",
+        )
+        .unwrap();
+        assert!(u.tls);
+        assert_eq!(u.port, 5671);
+        assert_eq!(u.vhost, "v");
+        assert_eq!(u.ca_file.as_deref(), Some(std::path::Path::new("/ca.pem")));
+        assert_eq!(
+            u.client_cert.as_deref(),
+            Some(std::path::Path::new("/c.pem"))
+        );
+        assert_eq!(
+            u.client_key.as_deref(),
+            Some(std::path::Path::new("/k+x.pem"))
+        );
+        let t = u.tls_options(&TlsOptions::default().ca_file("/other.pem"));
+        assert_eq!(t.ca_file.as_deref(), Some(std::path::Path::new("/ca.pem")));
+        assert!(t.system_roots);
+        assert_eq!(AmqpUrl::parse("AMQPS://h:5673").unwrap().port, 5673);
+        assert!(AmqpUrl::parse("amqps://h/?no_verify_ssl=0").is_ok());
+        assert!(matches!(
+            AmqpUrl::parse("amqps://h/?no_verify_ssl=1"),
+            Err(BrokerError::Unsupported(_))
+        ));
+        assert!(matches!(
+            AmqpUrl::parse("amqp://h/?cafile=/ca.pem"),
+            Err(BrokerError::InvalidUrl(_))
+        ));
     }
 
     #[test]
@@ -409,10 +565,6 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls() {
-        assert!(matches!(
-            AmqpUrl::parse("amqps://h"),
-            Err(BrokerError::Unsupported(_))
-        ));
         assert!(matches!(
             AmqpUrl::parse("redis://h"),
             Err(BrokerError::InvalidUrl(_))

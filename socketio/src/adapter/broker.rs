@@ -52,8 +52,7 @@ use futures_util::{Stream, StreamExt as _};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// A boxed, `Send` future (keeps [`Broker`] object safe).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use crate::sync::BoxFuture;
 
 /// A message broker shared by the servers of a cluster: one channel, every message to every
 /// subscriber. Object safe: use it as `Arc<dyn Broker>`.
@@ -90,6 +89,15 @@ pub enum BrokerError {
     Timeout(&'static str),
     /// The broker or its client library reported an error.
     Broker(String),
+    /// TLS to the broker failed: its certificate is not trusted or does not name the host, a
+    /// client certificate is required or refused, or a certificate file cannot be read. Not
+    /// retried at start (retrying does not fix a certificate).
+    Tls {
+        /// The broker (`host:port`) or the file concerned.
+        host: String,
+        /// Why, in words (for example `certificate not trusted (UnknownIssuer)`).
+        reason: String,
+    },
 }
 
 impl fmt::Display for BrokerError {
@@ -107,6 +115,7 @@ impl fmt::Display for BrokerError {
             Self::Disconnected => f.write_str("not connected to the broker"),
             Self::Timeout(what) => write!(f, "broker {what} timed out"),
             Self::Broker(m) => write!(f, "broker error: {m}"),
+            Self::Tls { host, reason } => write!(f, "TLS with {host} failed: {reason}"),
         }
     }
 }
@@ -157,6 +166,75 @@ impl Backoff {
     }
 }
 
+/// TLS settings for `rediss://`, `valkeys://` and `amqps://` brokers (feature `tls`). A plain
+/// URL ignores them.
+///
+/// By default the broker's certificate is checked against the system's roots (the platform
+/// store, read with `rustls-native-certs`) and must name the host of the URL. Values given in
+/// the URL (`?ssl_ca_certs=`, `ssl_certfile=`, `ssl_keyfile=`, as redis-py and kombu name
+/// them) replace the ones set here.
+///
+/// `#[non_exhaustive]`: start from `TlsOptions::default()` and use the builder methods.
+///
+/// ```
+/// use socketio::adapter::broker::TlsOptions;
+///
+/// let tls = TlsOptions::default()
+///     .ca_file("/etc/ssl/private-ca.pem")
+///     .client_cert("/etc/ssl/me.pem", "/etc/ssl/me.key");
+/// assert!(tls.system_roots);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsOptions {
+    /// A PEM file of CA certificates trusted for the broker's certificate, in addition to the
+    /// system roots (unless [`TlsOptions::system_roots`] is off). Default none.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// The client certificate chain (PEM) presented to a broker that asks for one. Needs
+    /// [`TlsOptions::client_key`]. Default none.
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of [`TlsOptions::client_cert`].
+    pub client_key: Option<std::path::PathBuf>,
+    /// Whether the system's roots are trusted. Default `true`.
+    pub system_roots: bool,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        Self {
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
+            system_roots: true,
+        }
+    }
+}
+
+impl TlsOptions {
+    /// Trust the CA certificates of this PEM file (besides the system roots).
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    /// Present this client certificate chain and key (both PEM files).
+    pub fn client_cert(
+        mut self,
+        cert: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.client_cert = Some(cert.into());
+        self.client_key = Some(key.into());
+        self
+    }
+
+    /// Trust the system's roots (`true`, the default) or only [`TlsOptions::ca_file`].
+    pub fn system_roots(mut self, on: bool) -> Self {
+        self.system_roots = on;
+        self
+    }
+}
+
 /// Settings shared by the broker implementations.
 ///
 /// `#[non_exhaustive]`: outside this crate, start from `BrokerConfig::default()` and assign fields.
@@ -194,6 +272,8 @@ pub struct BrokerConfig {
     /// 16 MiB by default since 4.0) and holds at most `queue_capacity` unacknowledged
     /// deliveries (the consumer's prefetch). Bound those on the broker.
     pub max_message_bytes: usize,
+    /// TLS settings, used by `rediss://`, `valkeys://` and `amqps://` URLs (feature `tls`).
+    pub tls: TlsOptions,
 }
 
 impl Default for BrokerConfig {
@@ -207,6 +287,7 @@ impl Default for BrokerConfig {
             queue_capacity: 1024,
             health_check_interval: Duration::from_secs(15),
             max_message_bytes: 8 * 1024 * 1024,
+            tls: TlsOptions::default(),
         }
     }
 }
@@ -218,6 +299,20 @@ impl BrokerConfig {
             channel: channel.into(),
             ..Self::default()
         }
+    }
+
+    /// These TLS settings (see [`TlsOptions`]).
+    ///
+    /// ```
+    /// use socketio::adapter::broker::{BrokerConfig, TlsOptions};
+    ///
+    /// let config = BrokerConfig::with_channel("socketio")
+    ///     .tls(TlsOptions::default().ca_file("/etc/ssl/private-ca.pem"));
+    /// assert!(config.tls.ca_file.is_some());
+    /// ```
+    pub fn tls(mut self, tls: TlsOptions) -> Self {
+        self.tls = tls;
+        self
     }
 }
 
@@ -294,6 +389,8 @@ where
         }
         match tokio::time::timeout(config.connect_timeout, attempt()).await {
             Ok(Ok(v)) => return Ok(v),
+            // a certificate does not get better by retrying: say so at once
+            Ok(Err(e @ BrokerError::Tls { .. })) => return Err(e),
             Ok(Err(e)) => last = e.to_string(),
             Err(_) => last = BrokerError::Timeout("connect").to_string(),
         }
@@ -338,6 +435,7 @@ async fn run_subscription(
                 _ = tx.closed() => return,
                 item = stream.next() => match item {
                     Some(payload) if payload.len() > config.max_message_bytes => {
+                        super::metrics::receive_error(super::metrics::ReceiveError::TooLarge);
                         tracing::warn!(
                             channel = %config.channel,
                             size = payload.len(),
@@ -376,6 +474,7 @@ async fn run_subscription(
             attempt = attempt.saturating_add(1);
         };
         state.send_replace(LinkState::Connected);
+        super::metrics::reconnected(super::metrics::Link::Subscription);
         tracing::info!(channel = %config.channel, "broker subscription restored");
     }
 }
@@ -464,6 +563,7 @@ impl<L: PublishLink> Publisher<L> {
                 match r {
                     Ok(Ok(link)) => {
                         self.set(PubState::Up(link.clone()));
+                        super::metrics::reconnected(super::metrics::Link::Publisher);
                         link
                     }
                     Ok(Err(e)) => {

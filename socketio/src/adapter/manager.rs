@@ -33,7 +33,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::broker::{Backoff, Broker, BrokerConfig, BrokerError, LinkState, Subscription};
-use super::pubsub::{self, Envelope, Limits, Message, OneOrMany, PackedArgs};
+use super::metrics::{self, PublishError, ReceiveError};
+use super::pubsub::{self, Envelope, Limits, OneOrMany, Operation, PackedArgs};
 use super::{Manager, RemoteSink};
 use crate::proto::sio::Args;
 
@@ -75,6 +76,29 @@ impl ManagerConfig {
         let mut c = Self::default();
         c.broker.channel = channel.into();
         c
+    }
+
+    /// These TLS settings for a `rediss://`, `valkeys://` or `amqps://` broker (feature
+    /// `tls`; see [`TlsOptions`](super::broker::TlsOptions)).
+    ///
+    /// ```no_run
+    /// # #[cfg(all(feature = "redis", feature = "tls"))]
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use socketio::adapter::broker::TlsOptions;
+    /// use socketio::adapter::{ManagerConfig, connect};
+    ///
+    /// let config = ManagerConfig::with_channel("socketio").tls(
+    ///     TlsOptions::default()
+    ///         .ca_file("/etc/ssl/redis-ca.pem")
+    ///         .client_cert("/etc/ssl/me.pem", "/etc/ssl/me.key"),
+    /// );
+    /// let manager = connect("rediss://redis.internal:6380/0", config).await?;
+    /// let io = socketio::SocketIo::builder().manager(manager).build()?;
+    /// # drop(io); Ok(()) }
+    /// ```
+    pub fn tls(mut self, tls: super::broker::TlsOptions) -> Self {
+        self.broker.tls = tls;
+        self
     }
 
     /// The broker settings with the smaller of the two message size limits
@@ -198,12 +222,14 @@ async fn run_publisher<B: Broker>(broker: Arc<B>, mut rx: mpsc::Receiver<Bytes>)
     while let Some(payload) = rx.recv().await {
         match broker.publish(payload).await {
             Ok(()) => {
+                metrics::published();
                 if lost > 0 {
                     tracing::warn!(lost, "cluster publishing restored; messages were lost");
                     lost = 0;
                 }
             }
             Err(e) => {
+                metrics::publish_error(PublishError::Broker);
                 if lost == 0 {
                     tracing::warn!(error = %e, "cannot publish to the cluster; message lost");
                 }
@@ -228,9 +254,14 @@ async fn run_listener(
                 None => return,
             },
         };
-        match pubsub::decode_with(&payload, &limits) {
-            Ok(env) if env.is_for(&host_id) => sink.apply(env),
-            Ok(_) => {}
+        let decoded = pubsub::decode_for(&payload, &limits, &host_id);
+        match &decoded {
+            Ok(_) => metrics::received(),
+            Err(_) => metrics::receive_error(ReceiveError::Decode),
+        }
+        match decoded {
+            Ok(Some(env)) => sink.apply(env),
+            Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "skipping a cluster message"),
         }
     }
@@ -246,6 +277,7 @@ impl<B: Broker> Manager for PubSubManager<B> {
         match self.tx.try_send(payload) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
+                metrics::publish_error(PublishError::QueueFull);
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed);
                 if n.is_power_of_two() || n == 0 {
                     tracing::warn!(
@@ -255,6 +287,7 @@ impl<B: Broker> Manager for PubSubManager<B> {
                 }
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
+                metrics::publish_error(PublishError::Stopped);
                 tracing::warn!("cluster publisher stopped; message dropped");
             }
         }
@@ -398,15 +431,17 @@ impl Emitter {
         self.of("/").emit(event, data).await
     }
 
-    async fn publish(&self, message: Message) -> Result<(), EmitterError> {
+    async fn publish(&self, operation: Operation) -> Result<(), EmitterError> {
         let env = Envelope {
             host_id: self.host_id.to_string(),
-            message,
+            operation,
         };
-        self.broker
-            .publish(Bytes::from(pubsub::encode(&env)))
-            .await
-            .map_err(EmitterError::from)
+        let r = self.broker.publish(Bytes::from(pubsub::encode(&env))).await;
+        match &r {
+            Ok(()) => metrics::published(),
+            Err(_) => metrics::publish_error(PublishError::Broker),
+        }
+        r.map_err(EmitterError::from)
     }
 }
 
@@ -443,12 +478,12 @@ impl EmitterOperator {
         let args =
             Args::from_serialize(data).map_err(|e| EmitterError::Serialize(e.to_string()))?;
         self.emitter
-            .publish(Message::Emit {
+            .publish(Operation::Emit {
                 event: event.to_owned(),
-                args: packed(&args),
+                args: PackedArgs::from_args(&args),
                 namespace: self.namespace.clone(),
-                room: one_or_many(&self.rooms),
-                skip_sid: one_or_many(&self.skip),
+                room: OneOrMany::from_names(&self.rooms),
+                skip_sid: OneOrMany::from_names(&self.skip),
                 callback: None,
             })
             .await
@@ -457,7 +492,7 @@ impl EmitterOperator {
     /// Add socket `sid` (wherever it is connected) to `room`.
     pub async fn enter_room(&self, sid: &str, room: &str) -> Result<(), EmitterError> {
         self.emitter
-            .publish(Message::EnterRoom {
+            .publish(Operation::EnterRoom {
                 sid: sid.to_owned(),
                 namespace: self.namespace.clone(),
                 room: room.to_owned(),
@@ -468,7 +503,7 @@ impl EmitterOperator {
     /// Remove socket `sid` from `room`.
     pub async fn leave_room(&self, sid: &str, room: &str) -> Result<(), EmitterError> {
         self.emitter
-            .publish(Message::LeaveRoom {
+            .publish(Operation::LeaveRoom {
                 sid: sid.to_owned(),
                 namespace: self.namespace.clone(),
                 room: room.to_owned(),
@@ -479,7 +514,7 @@ impl EmitterOperator {
     /// Remove every socket from `room`, on every server.
     pub async fn close_room(&self, room: &str) -> Result<(), EmitterError> {
         self.emitter
-            .publish(Message::CloseRoom {
+            .publish(Operation::CloseRoom {
                 room: room.to_owned(),
                 namespace: self.namespace.clone(),
             })
@@ -489,30 +524,11 @@ impl EmitterOperator {
     /// Disconnect socket `sid` from this namespace, wherever it is connected.
     pub async fn disconnect(&self, sid: &str) -> Result<(), EmitterError> {
         self.emitter
-            .publish(Message::Disconnect {
+            .publish(Operation::Disconnect {
                 sid: sid.to_owned(),
                 namespace: self.namespace.clone(),
             })
             .await
-    }
-}
-
-/// Arguments as they travel through the queue.
-pub(crate) fn packed(args: &Args) -> PackedArgs {
-    PackedArgs {
-        json: args.to_json_array(),
-        attachments: args.attachments().to_vec(),
-    }
-}
-
-/// python's `room` / `skip_sid` value: `null`, one name, or a list.
-pub(crate) fn one_or_many<S: AsRef<str>>(names: &[S]) -> Option<OneOrMany> {
-    match names {
-        [] => None,
-        [one] => Some(OneOrMany::One(one.as_ref().to_owned())),
-        many => Some(OneOrMany::Many(
-            many.iter().map(|s| s.as_ref().to_owned()).collect(),
-        )),
     }
 }
 
@@ -582,7 +598,7 @@ mod tests {
     fn close_room(host: &str, room: &str) -> Envelope {
         Envelope {
             host_id: host.into(),
-            message: Message::CloseRoom {
+            operation: Operation::CloseRoom {
                 room: room.into(),
                 namespace: "/".into(),
             },
@@ -640,7 +656,7 @@ mod tests {
         c.start(Arc::new(Collect(ctx)));
         let cb = Envelope {
             host_id: a.host_id().into(),
-            message: Message::Callback {
+            operation: Operation::Callback {
                 sid: "s".into(),
                 namespace: "/".into(),
                 id: 1,
@@ -701,13 +717,13 @@ mod tests {
         let env = pubsub::decode(&rx.recv().await.unwrap()).unwrap();
         assert_eq!(env.host_id, e.host_id());
         assert_eq!(
-            env.message,
-            Message::Emit {
+            env.operation,
+            Operation::Emit {
                 event: "ev".into(),
-                args: PackedArgs {
-                    json: r#"["a",{"_placeholder":true,"num":0}]"#.into(),
-                    attachments: vec![Bytes::from_static(b"\x01")],
-                },
+                args: PackedArgs::with_attachments(
+                    r#"["a",{"_placeholder":true,"num":0}]"#,
+                    vec![Bytes::from_static(b"\x01")],
+                ),
                 namespace: "/chat".into(),
                 room: Some(OneOrMany::One("r1".into())),
                 skip_sid: Some(OneOrMany::One("s1".into())),
@@ -716,24 +732,14 @@ mod tests {
         );
         let env = pubsub::decode(&rx.recv().await.unwrap()).unwrap();
         assert_eq!(
-            env.message,
-            Message::EnterRoom {
+            env.operation,
+            Operation::EnterRoom {
                 sid: "s2".into(),
                 namespace: "/chat".into(),
                 room: "r2".into()
             }
         );
         let env = pubsub::decode(&rx.recv().await.unwrap()).unwrap();
-        assert_eq!(env.message.method(), "disconnect");
-    }
-
-    #[test]
-    fn one_or_many_shapes() {
-        assert_eq!(one_or_many::<&str>(&[]), None);
-        assert_eq!(one_or_many(&["a"]), Some(OneOrMany::One("a".into())));
-        assert_eq!(
-            one_or_many(&["a", "b"]),
-            Some(OneOrMany::Many(vec!["a".into(), "b".into()]))
-        );
+        assert_eq!(env.operation.method(), "disconnect");
     }
 }

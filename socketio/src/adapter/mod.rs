@@ -5,18 +5,29 @@
 //! server emit into the cluster.
 //!
 //! The seam is written in adapter terms only (this module never names the server): the server
-//! hands every cluster-visible operation to [`Manager::publish`] as a [`pubsub::Envelope`], and
-//! receives what other servers published through the [`RemoteSink`] it gives to
-//! [`Manager::start`].
+//! hands every cluster-visible operation to [`Manager::publish`] as an [`Envelope`] (an
+//! [`Operation`] and the host it comes from), and receives what other servers published
+//! through the [`RemoteSink`] it gives to [`Manager::start`]. These types, re-exported here,
+//! are the whole vocabulary of the seam; they are defined with their sans-IO codec,
+//! python-socketio's message-queue format, in [`crate::proto::pubsub`] (also reachable as
+//! `adapter::pubsub`). The server names only these and the two traits, never
+//! [`manager`], [`broker`] or a broker's module.
 
 pub mod broker;
 pub mod manager;
-pub mod pubsub;
+mod metrics;
+
+/// python-socketio's message-queue format: [`crate::proto::pubsub`], re-exported under its
+/// former path.
+pub use crate::proto::pubsub;
+pub use crate::proto::pubsub::{CallbackRef, Envelope, OneOrMany, Operation, PackedArgs};
 
 #[cfg(feature = "amqp")]
 pub mod amqp;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::sync::Arc;
 
@@ -30,8 +41,8 @@ pub use manager::{Emitter, EmitterOperator, ManagerConfig, PubSubManager};
 /// `apply` is called from one listener task, in the order messages arrived, and must not
 /// block.
 pub trait RemoteSink: Send + Sync + 'static {
-    /// Apply one operation (already filtered with [`pubsub::Envelope::is_for`]).
-    fn apply(&self, env: pubsub::Envelope);
+    /// Apply one operation (already filtered with [`Envelope::is_for`]).
+    fn apply(&self, env: Envelope);
 }
 
 /// A cluster manager: told about every cluster-visible operation the local server performs,
@@ -39,13 +50,13 @@ pub trait RemoteSink: Send + Sync + 'static {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use socketio::adapter::{Manager, RemoteSink, pubsub::Envelope};
+/// use socketio::adapter::{Envelope, Manager, RemoteSink};
 ///
 /// /// A manager that only logs (a cluster of one).
 /// struct Log;
 /// impl Manager for Log {
 ///     fn host_id(&self) -> &str { "0123456789abcdef0123456789abcdef" }
-///     fn publish(&self, env: Envelope) { println!("{}", env.message.method()); }
+///     fn publish(&self, env: Envelope) { println!("{}", env.operation.method()); }
 ///     fn start(&self, _sink: Arc<dyn RemoteSink>) {}
 /// }
 /// let io = socketio::SocketIo::builder().manager(Arc::new(Log)).build().unwrap();
@@ -59,16 +70,20 @@ pub trait Manager: Send + Sync + 'static {
     /// (bounded) for a single publisher task, so operations leave in the order they were
     /// published. `env.host_id` is normally [`Manager::host_id`]; for a `callback` it is the
     /// host that asked.
-    fn publish(&self, env: pubsub::Envelope);
+    fn publish(&self, env: Envelope);
 
     /// Start delivering the operations of other servers to `sink`. Called once, when the
     /// server is built.
     fn start(&self, sink: Arc<dyn RemoteSink>);
 }
 
-/// Connect the manager a URL names: `redis://`, `rediss://`, `unix://` (feature `redis`) or
-/// `amqp://`, `amqps://` (feature `amqp`). Fails with a clear [`broker::BrokerError`] when the
-/// scheme is unknown or not compiled in, or the broker cannot be reached.
+/// Connect the manager a URL names: every form python-socketio's Redis manager accepts
+/// (`redis://`, `rediss://`, `valkey://`, `valkeys://`, `unix://`, `redis+sentinel://`;
+/// feature `redis`, see [`redis::RedisUrl`]) or `amqp://`, `amqps://` (feature `amqp`).
+/// `rediss://`, `valkeys://` and `amqps://` need the feature `tls` too; their certificates
+/// are set in [`ManagerConfig::tls`] or the URL's query. Fails with a clear
+/// [`broker::BrokerError`] when the scheme is unknown or not compiled in, the broker cannot
+/// be reached, or TLS fails ([`broker::BrokerError::Tls`], naming the host and the reason).
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -87,13 +102,13 @@ pub async fn connect(
         .unwrap_or_default();
     match scheme.as_str() {
         #[cfg(feature = "redis")]
-        "redis" | "rediss" | "unix" | "redis+unix" => {
-            Ok(Arc::new(RedisManager::connect(url, config).await?))
-        }
+        "redis" | "rediss" | "valkey" | "valkeys" | "unix" | "redis+unix" | "redis+sentinel"
+        | "valkey+sentinel" => Ok(Arc::new(RedisManager::connect(url, config).await?)),
         #[cfg(feature = "amqp")]
         "amqp" | "amqps" => Ok(Arc::new(AmqpManager::connect(url, config).await?)),
         #[allow(unreachable_patterns)] // reached when a feature is off
-        "redis" | "rediss" | "unix" | "redis+unix" | "amqp" | "amqps" => {
+        "redis" | "rediss" | "valkey" | "valkeys" | "unix" | "redis+unix" | "redis+sentinel"
+        | "valkey+sentinel" | "amqp" | "amqps" => {
             let _ = config;
             Err(broker::BrokerError::Unsupported(format!(
                 "`{scheme}://` needs the cargo feature `{}` of socketio",
@@ -105,7 +120,8 @@ pub async fn connect(
             )))
         }
         _ => Err(broker::BrokerError::InvalidUrl(format!(
-            "unknown manager URL scheme in `{url}` (expected redis:// or amqp://)"
+            "unknown manager URL scheme `{scheme}` (expected redis://, rediss://, valkey://, \
+             valkeys://, unix://, redis+sentinel:// or amqp://, amqps://)"
         ))),
     }
 }

@@ -13,7 +13,8 @@ use axum::body::Body;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
-use super::{EngineConfig, lock};
+use super::EngineConfig;
+use crate::sync::lock;
 
 /// The session counts of one engine.
 #[derive(Debug)]

@@ -83,6 +83,12 @@ pub struct EngineConfig {
     pub websocket: bool,
     /// Offer the upgrade to WebSocket in polling handshakes. Default true.
     pub allow_upgrades: bool,
+    /// Also accept Engine.IO v3 clients (`EIO=3`: socket.io-client 2.x, which speaks
+    /// Socket.IO protocol v4), beside v4 ones, as Node's `allowEIO3`. Default false: an
+    /// `EIO=3` handshake gets HTTP 400 `{"code":5,"message":"Unsupported protocol version"}`.
+    /// See [`Protocol`](super::Protocol) for what differs on the wire and the limits that
+    /// apply (the same as for v4 clients).
+    pub allow_eio3: bool,
     /// Sticky-session cookie; `None` (default) sets none.
     pub cookie: Option<Cookie>,
     /// Cross-origin policy. Default [`Cors::SameOrigin`].
@@ -158,6 +164,25 @@ pub struct EngineConfig {
     /// Set this only when every request reaches the server through that proxy, or clients
     /// can choose their own address.
     pub trusted_proxy_header: Option<http::HeaderName>,
+    /// permessage-deflate (RFC 7692) on WebSockets, like Node's `perMessageDeflate`: `Some(threshold)`
+    /// negotiates it with every client that offers it, and compresses the messages of at
+    /// least `threshold` bytes (Node's default threshold is 1024); smaller ones go
+    /// uncompressed. `None` (default): never negotiated, and WebSockets take exactly the
+    /// path they take without this option. Incoming messages are inflated up to
+    /// [`max_payload`](Self::max_payload) bytes: one that inflates past it closes the
+    /// WebSocket with code 1009, like an uncompressed message that large. Context takeover
+    /// is kept in both directions (Node's default), so each deflate connection keeps its
+    /// compressor and decompressor state, built on first use: about 200 KiB per connection
+    /// once it has compressed and inflated a message (about 18 KiB while it has not).
+    ///
+    /// ```
+    /// # fn f() -> Result<(), socketio::BuildError> {
+    /// let io = socketio::SocketIo::builder()
+    ///     .ws_per_message_deflate(Some(1024))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub ws_per_message_deflate: Option<usize>,
 }
 
 impl Default for EngineConfig {
@@ -170,6 +195,7 @@ impl Default for EngineConfig {
             polling: true,
             websocket: true,
             allow_upgrades: true,
+            allow_eio3: false,
             cookie: None,
             cors: Cors::default(),
             cors_credentials: true,
@@ -184,6 +210,7 @@ impl Default for EngineConfig {
             max_connections: None,
             max_connections_per_ip: None,
             trusted_proxy_header: None,
+            ws_per_message_deflate: None,
         }
     }
 }

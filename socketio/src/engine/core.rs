@@ -14,8 +14,11 @@ use tokio::time::{Instant, sleep_until};
 
 use super::admission::{Admission, Permit};
 use super::heartbeat::Beat;
-use super::{CloseReason, EngineConfig, EngineConn, EngineHandler, RequestInfo, Transport, lock};
-use crate::proto::eio::Handshake;
+use super::{
+    CloseReason, EngineConfig, EngineConn, EngineHandler, Protocol, RequestInfo, Transport,
+};
+use crate::proto::eio::OpenPacket;
+use crate::sync::lock;
 
 /// An Engine.IO v4 server: create it once, mount it on any path (see
 /// [`crate::router::mount`]) or call [`Engine::handle`] from your own handler.
@@ -72,6 +75,7 @@ pub(crate) struct EngineInner<H: EngineHandler> {
     shutting_down: AtomicBool,
     drained: Notify,
     pub(crate) admission: Arc<Admission>,
+    pub(crate) metrics: super::metrics::EngineMetrics,
 }
 
 /// One Engine.IO session: the connection handle (with the session state machine) and the
@@ -89,6 +93,7 @@ impl<H: EngineHandler> Engine<H> {
         Self {
             inner: Arc::new(EngineInner {
                 admission: Admission::new(&config),
+                metrics: super::metrics::EngineMetrics::new(),
                 config,
                 handler,
                 sessions: Mutex::new(HashMap::new()),
@@ -140,19 +145,17 @@ impl<H: EngineHandler> EngineInner<H> {
         lock(&self.sessions).get(sid).cloned()
     }
 
-    /// Create a session, run `on_open`, and register it.
-    pub(crate) fn open(&self, request: RequestInfo, transport: Transport) -> Arc<Session<H>> {
-        self.open_with_sid(new_sid(), request, transport)
-    }
-
-    /// Create a session with a given sid, run `on_open`, and register it.
-    pub(crate) fn open_with_sid(
+    /// Create a session of `protocol` with a given sid, run `on_open`, and register it.
+    pub(crate) fn open_with(
         &self,
         sid: Box<str>,
         request: RequestInfo,
         transport: Transport,
+        protocol: Protocol,
     ) -> Arc<Session<H>> {
-        let conn = EngineConn::new(sid, request, transport, &self.config);
+        let conn = EngineConn::new(sid, request, transport, protocol, &self.config);
+        super::metrics::opened(transport);
+        tracing::debug!(target: "socketio::engine", parent: conn.span(), "connection opened");
         let session = Arc::new(Session {
             conn,
             state: Mutex::new(None),
@@ -185,14 +188,14 @@ impl<H: EngineHandler> EngineInner<H> {
                 _ = woken => {}
             }
         }
-        self.forget(session);
+        self.forget(session, reason);
     }
 
     /// Finish a closing session: run `on_close` (once), forget the session, release a
     /// pending poll.
     pub(crate) fn finish(&self, session: &Session<H>, reason: CloseReason) {
         self.run_on_close(session, reason);
-        self.forget(session);
+        self.forget(session, reason);
     }
 
     fn run_on_close(&self, session: &Session<H>, reason: CloseReason) {
@@ -204,13 +207,22 @@ impl<H: EngineHandler> EngineInner<H> {
         session.conn.shared().data_ready.notify_one();
     }
 
-    fn forget(&self, session: &Session<H>) {
+    fn forget(&self, session: &Session<H>, reason: CloseReason) {
         drop(lock(&session.permit).take());
-        let empty = {
+        let (removed, empty) = {
             let mut sessions = lock(&self.sessions);
-            sessions.remove(session.conn.sid());
-            sessions.is_empty()
+            let removed = sessions.remove(session.conn.sid()).is_some();
+            (removed, sessions.is_empty())
         };
+        if removed {
+            super::metrics::closed(session.conn.transport(), reason);
+            tracing::debug!(
+                target: "socketio::engine",
+                parent: session.conn.span(),
+                %reason,
+                "connection closed"
+            );
+        }
         if empty {
             self.drained.notify_waiters();
         }
@@ -227,16 +239,27 @@ impl<H: EngineHandler> EngineInner<H> {
             self.handler.on_message(state, &session.conn, msg);
         }
     }
+
+    /// [`deliver`](Self::deliver) a text message borrowed from the transport's buffer.
+    pub(crate) fn deliver_text(&self, session: &Session<H>, text: &str) {
+        let mut state = lock(&session.state);
+        if session.conn.is_closed() {
+            return;
+        }
+        if let Some(state) = state.as_mut() {
+            self.handler.on_text(state, &session.conn, text);
+        }
+    }
 }
 
 /// The open packet (`0{...}`) of a new session.
-pub(crate) fn handshake<H: EngineHandler>(
+pub(crate) fn open_packet<H: EngineHandler>(
     engine: &EngineInner<H>,
     sid: &str,
     upgrades: &[&str],
 ) -> String {
     let c = &engine.config;
-    Handshake {
+    OpenPacket {
         sid,
         upgrades,
         ping_interval_ms: u64::try_from(c.ping_interval.as_millis()).unwrap_or(u64::MAX),
@@ -246,8 +269,9 @@ pub(crate) fn handshake<H: EngineHandler>(
     .encode()
 }
 
-/// A new session id: 16 bytes from a CSPRNG, base64url without padding (22 characters).
-pub(crate) fn new_sid() -> Box<str> {
+/// A new Engine.IO session id: 16 bytes from a CSPRNG, base64url without padding (22
+/// characters). Distinct from a Socket.IO socket id (`server::socket::new_socket_id`).
+pub(crate) fn new_session_id() -> Box<str> {
     let mut raw = [0u8; 16];
     rand::rng().fill_bytes(&mut raw);
     URL_SAFE_NO_PAD.encode(raw).into_boxed_str()
@@ -256,6 +280,14 @@ pub(crate) fn new_sid() -> Box<str> {
 /// The timer task of a polling session: pings, the pong deadline, and the final close. It
 /// ends when the session closes or when a WebSocket upgrade takes the heartbeat over.
 pub(crate) async fn drive_polling<H: EngineHandler>(
+    engine: Arc<EngineInner<H>>,
+    session: Arc<Session<H>>,
+) {
+    let span = session.conn.span().clone();
+    super::in_span(&span, drive_polling_inner(engine, session)).await;
+}
+
+async fn drive_polling_inner<H: EngineHandler>(
     engine: Arc<EngineInner<H>>,
     session: Arc<Session<H>>,
 ) {

@@ -1,4 +1,7 @@
-//! Server-driven heartbeat of one connection: a small state machine that takes `now`.
+//! Heartbeat of one connection: a small state machine that takes `now`. Server-driven in
+//! Engine.IO v4 (the server pings, the client answers); client-driven in v3 (the client pings
+//! every `pingInterval`, the server answers, and closes the session when no ping came within
+//! `pingInterval + pingTimeout` of the last one).
 
 use std::time::Duration;
 
@@ -17,8 +20,16 @@ pub(crate) enum Beat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    Idle { ping_at: Instant },
-    AwaitingPong { deadline: Instant },
+    Idle {
+        ping_at: Instant,
+    },
+    AwaitingPong {
+        deadline: Instant,
+    },
+    /// Engine.IO v3: the client pings; the next one is due before `deadline`.
+    AwaitingPing {
+        deadline: Instant,
+    },
 }
 
 /// Ping every `interval`, expect a pong within `timeout` of each ping.
@@ -40,11 +51,27 @@ impl Heartbeat {
         }
     }
 
+    /// Switch to the client-driven heartbeat of Engine.IO v3: the first ping is due within
+    /// `interval + timeout` of `now`.
+    pub(crate) fn client_driven(&mut self, now: Instant) {
+        self.phase = Phase::AwaitingPing {
+            deadline: now + self.interval + self.timeout,
+        };
+    }
+
+    /// Engine.IO v3: a ping arrived; the next one is due within `interval + timeout`.
+    /// Ignored by the server-driven heartbeat.
+    pub(crate) fn on_ping(&mut self, now: Instant) {
+        if let Phase::AwaitingPing { .. } = self.phase {
+            self.client_driven(now);
+        }
+    }
+
     /// The next instant at which [`Heartbeat::poll`] has something to do.
     pub(crate) fn deadline(&self) -> Instant {
         match self.phase {
             Phase::Idle { ping_at } => ping_at,
-            Phase::AwaitingPong { deadline } => deadline,
+            Phase::AwaitingPong { deadline } | Phase::AwaitingPing { deadline } => deadline,
         }
     }
 
@@ -62,7 +89,7 @@ impl Heartbeat {
     pub(crate) fn expired(&self, now: Instant) -> bool {
         match self.phase {
             Phase::Idle { ping_at } => now >= ping_at + self.timeout,
-            Phase::AwaitingPong { deadline } => now >= deadline,
+            Phase::AwaitingPong { deadline } | Phase::AwaitingPing { deadline } => now >= deadline,
         }
     }
 
@@ -76,7 +103,11 @@ impl Heartbeat {
                 };
                 Beat::SendPing
             }
-            Phase::AwaitingPong { deadline } if now >= deadline => Beat::TimedOut,
+            Phase::AwaitingPong { deadline } | Phase::AwaitingPing { deadline }
+                if now >= deadline =>
+            {
+                Beat::TimedOut
+            }
             _ => Beat::Wait,
         }
     }
@@ -112,6 +143,37 @@ mod tests {
         assert_eq!(hb.poll(t0 + ms(320)), Beat::SendPing);
         assert_eq!(hb.deadline(), t0 + ms(500));
         assert!(hb.expired(t0 + ms(500)));
+    }
+
+    #[test]
+    fn client_driven_heartbeat_never_pings_and_times_out_without_pings() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut hb = Heartbeat::new(t0, ms(300), ms(200));
+        hb.client_driven(t0);
+        assert_eq!(hb.deadline(), t0 + ms(500));
+        assert_eq!(
+            hb.poll(t0 + ms(300)),
+            Beat::Wait,
+            "the server does not ping"
+        );
+        hb.on_pong(t0 + ms(310)); // a pong is no ping: ignored
+        assert_eq!(hb.deadline(), t0 + ms(500));
+        hb.on_ping(t0 + ms(400));
+        assert_eq!(hb.deadline(), t0 + ms(900));
+        assert!(!hb.expired(t0 + ms(899)));
+        assert_eq!(hb.poll(t0 + ms(899)), Beat::Wait);
+        assert!(hb.expired(t0 + ms(900)));
+        assert_eq!(hb.poll(t0 + ms(900)), Beat::TimedOut);
+    }
+
+    #[test]
+    fn a_ping_does_not_move_the_server_driven_heartbeat() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut hb = Heartbeat::new(t0, ms(300), ms(200));
+        hb.on_ping(t0 + ms(100));
+        assert_eq!(hb.deadline(), t0 + ms(300));
     }
 
     #[test]

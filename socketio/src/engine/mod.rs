@@ -1,5 +1,6 @@
 //! Engine.IO v4 server: handshake, HTTP long-polling, WebSocket, the polling -> WebSocket
-//! upgrade, heartbeat, and the HTTP error contract of the reference server.
+//! upgrade, heartbeat, and the HTTP error contract of the reference server. Engine.IO v3
+//! clients are accepted beside v4 ones with [`EngineConfig::allow_eio3`] (see [`Protocol`]).
 //!
 //! The engine knows nothing of Socket.IO. It hands every message of a connection, in order, to
 //! an [`EngineHandler`], and sends whatever [`Frame`]s the layer above pushes into the
@@ -16,110 +17,28 @@ mod admission;
 mod config;
 mod core;
 mod cors;
+mod deflate;
 mod heartbeat;
+mod metrics;
 mod request;
 mod session;
+mod types;
+mod v3;
 mod ws;
 
 pub use config::{Cookie, Cors, EngineConfig};
 pub use core::Engine;
+pub(crate) use core::EngineInner;
+pub use types::{CloseReason, Frame, Message, Protocol, SendError, Transport};
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
-use bytes::Bytes;
-
 use session::{QueueLimits, SessionState};
 
-/// One message received from a client (Engine.IO packet type `4`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
-    /// A text message, without the leading `4`.
-    Text(String),
-    /// A binary message.
-    Binary(Bytes),
-}
-
-/// One packet to send, already in wire form.
-///
-/// `Text` holds a whole Engine.IO text packet **including its type digit** (`b"4hello"`,
-/// `b"42[\"ev\"]"`, `b"2"`), valid UTF-8. `Binary` holds the data of a binary message. Over
-/// WebSocket each frame is one WebSocket message, as is; over polling, frames are joined with
-/// `\x1e` and binary ones are written `b<base64>`. Cloning a frame is cheap: a broadcast
-/// shares one `Bytes` among all recipients.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Frame {
-    /// A complete text packet, type digit first.
-    Text(Bytes),
-    /// The data of a binary message.
-    Binary(Bytes),
-}
-
-impl Frame {
-    /// The bytes of the frame (the text packet with its type digit, or the binary data).
-    pub(crate) fn data(&self) -> &Bytes {
-        match self {
-            Self::Text(b) | Self::Binary(b) => b,
-        }
-    }
-}
-
-/// Why an Engine.IO connection closed. The `Display` text is the reference server's reason
-/// string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CloseReason {
-    /// The client sent a close packet (`1`) or closed the WebSocket cleanly.
-    TransportClose,
-    /// The transport failed: I/O error, protocol violation, message over `maxPayload`.
-    TransportError,
-    /// No pong within `pingTimeout`.
-    PingTimeout,
-    /// The client sent something that does not parse.
-    ParseError,
-    /// The server closed the connection ([`EngineConn::close`]).
-    ForcedClose,
-    /// The client could not keep up: its outgoing queue reached
-    /// [`EngineConfig::max_buffered_bytes`].
-    SendBufferFull,
-    /// The server is shutting down.
-    ServerShuttingDown,
-}
-
-impl std::fmt::Display for CloseReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::TransportClose => "transport close",
-            Self::TransportError => "transport error",
-            Self::PingTimeout => "ping timeout",
-            Self::ParseError => "parse error",
-            Self::ForcedClose => "forced close",
-            Self::SendBufferFull => "send buffer full",
-            Self::ServerShuttingDown => "server shutting down",
-        })
-    }
-}
-
-/// Transport of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Transport {
-    /// HTTP long-polling.
-    Polling,
-    /// WebSocket.
-    Websocket,
-}
-
-impl Transport {
-    /// `"polling"` or `"websocket"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Polling => "polling",
-            Self::Websocket => "websocket",
-        }
-    }
-}
+use crate::sync::lock;
 
 /// What the server knew of the HTTP request that opened a connection (python-socketio's
 /// `environ`, Node's `handshake`).
@@ -132,47 +51,32 @@ pub struct RequestInfo {
     pub headers: http::HeaderMap,
     /// Peer address, when the server was started with connect info.
     pub remote_addr: Option<std::net::SocketAddr>,
+    /// What the layers in front of the engine (tower middleware, axum extractors) put in
+    /// the opening request's extensions: cloned once per connection, when it opens, and
+    /// shared from then on. Requests after the opening one (polls, the WebSocket upgrade
+    /// of a polling connection) do not change it.
+    pub extensions: std::sync::Arc<http::Extensions>,
 }
 
 impl RequestInfo {
     /// The value of one query parameter, percent-decoded.
     pub fn query(&self, name: &str) -> Option<String> {
         let q = self.uri.query()?;
-        form_pairs(q).find(|(k, _)| k == name).map(|(_, v)| v)
+        form_pairs(q)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     }
 }
 
-use crate::proto::percent::decode_form;
+use crate::proto::percent::decode_form_cow;
+use std::borrow::Cow;
 
-pub(crate) fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+pub(crate) fn form_pairs(q: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> + '_ {
     q.split('&').filter(|s| !s.is_empty()).map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (decode_form(k), decode_form(v))
+        (decode_form_cow(k), decode_form_cow(v))
     })
 }
-
-/// Error from [`EngineConn::send`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SendError {
-    /// The connection is closed.
-    Closed,
-    /// The frames would take the outgoing queue past [`EngineConfig::max_buffered_bytes`]
-    /// (or [`EngineConfig::max_buffered_frames`]); the engine closes the connection with
-    /// [`CloseReason::SendBufferFull`].
-    Full,
-}
-
-impl std::fmt::Display for SendError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Closed => "connection closed",
-            Self::Full => "send buffer full",
-        })
-    }
-}
-
-impl std::error::Error for SendError {}
 
 /// The layer above the engine (Socket.IO, or an application using Engine.IO alone).
 ///
@@ -189,6 +93,27 @@ pub trait EngineHandler: Send + Sync + 'static {
     /// A message arrived.
     fn on_message(&self, state: &mut Self::State, conn: &EngineConn, msg: Message);
 
+    /// A text message arrived, borrowed from the transport's buffer. The default hands an
+    /// owned copy to [`on_message`](Self::on_message); a handler that only reads the text
+    /// overrides it to skip that copy (one allocation per message).
+    ///
+    /// ```
+    /// use socketio::engine::{CloseReason, EngineConn, EngineHandler, Message};
+    ///
+    /// struct Count;
+    ///
+    /// impl EngineHandler for Count {
+    ///     type State = usize;
+    ///     fn on_open(&self, _: &EngineConn) -> usize { 0 }
+    ///     fn on_message(&self, n: &mut usize, _: &EngineConn, _: Message) { *n += 1 }
+    ///     fn on_text(&self, n: &mut usize, _: &EngineConn, _: &str) { *n += 1 }
+    ///     fn on_close(&self, _: &mut usize, _: &EngineConn, _: CloseReason) {}
+    /// }
+    /// ```
+    fn on_text(&self, state: &mut Self::State, conn: &EngineConn, text: &str) {
+        self.on_message(state, conn, Message::Text(text.to_owned()));
+    }
+
     /// The connection closed; called once, after which the state is dropped.
     fn on_close(&self, state: &mut Self::State, conn: &EngineConn, reason: CloseReason);
 }
@@ -203,10 +128,13 @@ pub struct EngineConn {
 pub(crate) struct ConnShared {
     sid: Box<str>,
     request: RequestInfo,
+    protocol: Protocol,
     transport: AtomicU8,
     /// Mirrors `state.close_reason().is_some()`, for lock-free checks; set under the lock.
     closing: AtomicBool,
     state: Mutex<SessionState>,
+    /// The `connection` span (`debug`): disabled, and free, without a subscriber that wants it.
+    span: tracing::Span,
     /// Wakes the consumer of the queue (the pending GET or the WebSocket task).
     pub(crate) data_ready: Notify,
     /// Wakes the polling session's timer task.
@@ -219,10 +147,6 @@ impl std::fmt::Debug for EngineConn {
             .field("sid", &self.sid())
             .finish()
     }
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The session state, locked. When it is released, a close that a transition requested is
@@ -253,30 +177,56 @@ impl Drop for StateGuard<'_> {
     }
 }
 
+/// `fut` inside `span`, or as it is when the span is disabled (no enter/exit per poll).
+pub(crate) fn in_span<F: std::future::Future>(
+    span: &tracing::Span,
+    fut: F,
+) -> futures_util::future::Either<F, tracing::instrument::Instrumented<F>> {
+    use futures_util::future::Either;
+    if span.is_disabled() {
+        Either::Left(fut)
+    } else {
+        Either::Right(tracing::Instrument::instrument(fut, span.clone()))
+    }
+}
+
 impl EngineConn {
     pub(crate) fn new(
         sid: Box<str>,
         request: RequestInfo,
         transport: Transport,
+        protocol: Protocol,
         config: &EngineConfig,
     ) -> Self {
         let limits = QueueLimits {
             max_bytes: config.max_buffered_bytes,
             max_frames: config.max_buffered_frames,
         };
-        let state = SessionState::new(
-            tokio::time::Instant::now(),
-            limits,
-            config.ping_interval,
-            config.ping_timeout,
+        let now = tokio::time::Instant::now();
+        let mut state = SessionState::new(now, limits, config.ping_interval, config.ping_timeout);
+        if protocol.is_v3() {
+            state.use_client_heartbeat(now);
+        }
+        // Field values are only evaluated when a subscriber enables the span.
+        let span = tracing::debug_span!(
+            target: "socketio::engine",
+            "connection",
+            sid = %sid,
+            transport = transport.as_str(),
+            remote_addr = tracing::field::Empty,
         );
+        if let Some(addr) = request.remote_addr {
+            span.record("remote_addr", tracing::field::display(addr));
+        }
         Self {
             inner: Arc::new(ConnShared {
                 sid,
                 request,
+                protocol,
                 transport: AtomicU8::new(transport as u8),
                 closing: AtomicBool::new(false),
                 state: Mutex::new(state),
+                span,
                 data_ready: Notify::new(),
                 driver: Notify::new(),
             }),
@@ -299,7 +249,18 @@ impl EngineConn {
     /// timer task, which reads the transport under the same lock, sees the change before
     /// it touches the heartbeat again.
     pub(crate) fn set_transport(&self, _state: &mut StateGuard<'_>, t: Transport) {
-        self.inner.transport.store(t as u8, Ordering::Release);
+        let old = self.inner.transport.swap(t as u8, Ordering::AcqRel);
+        if old == Transport::Polling as u8 && t == Transport::Websocket {
+            metrics::upgraded();
+            let span = &self.inner.span;
+            span.record("transport", t.as_str());
+            tracing::debug!(target: "socketio::engine", parent: span, "upgraded to websocket");
+        }
+    }
+
+    /// The connection's `connection` span (a disabled span without a subscriber).
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.inner.span
     }
 
     /// The close reason, once a close was requested.
@@ -319,6 +280,12 @@ impl EngineConn {
     /// The Engine.IO session id.
     pub fn sid(&self) -> &str {
         &self.inner.sid
+    }
+
+    /// The Engine.IO protocol revision of the connection (v3 only with
+    /// [`EngineConfig::allow_eio3`]).
+    pub fn protocol(&self) -> Protocol {
+        self.inner.protocol
     }
 
     /// The current transport.

@@ -1,6 +1,7 @@
 //! The HTTP side of the engine: request validation with the reference server's error
 //! contract, polling GET/POST, handshakes, cookies and compression.
 
+use crate::sync::lock;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,11 +14,12 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::core::{EngineInner, Session, drive_polling, handshake};
+use super::core::{EngineInner, Session, drive_polling};
+use super::metrics::{self, Limit, Refusal};
 use super::session::{GetAnswer, PollAnswer, PollLimits};
 use super::{
-    CloseReason, Engine, EngineConn, EngineHandler, Frame, Message, RequestInfo, Transport,
-    admission, cors, form_pairs, lock, ws,
+    CloseReason, Engine, EngineConn, EngineHandler, Frame, Message, Protocol, RequestInfo,
+    Transport, admission, cors, form_pairs, v3, ws,
 };
 use crate::proto::eio::{self, Packet, PayloadFrame, PayloadPacket};
 use futures_util::FutureExt as _;
@@ -65,8 +67,10 @@ fn response(status: StatusCode, content_type: &'static str, body: Body) -> Respo
     resp
 }
 
+const TEXT_PLAIN: &str = "text/plain; charset=UTF-8";
+
 fn text(body: impl Into<Body>) -> Response<Body> {
-    response(StatusCode::OK, "text/plain; charset=UTF-8", body.into())
+    response(StatusCode::OK, TEXT_PLAIN, body.into())
 }
 
 #[derive(Default)]
@@ -80,10 +84,10 @@ impl Query {
     fn parse(q: Option<&str>) -> Self {
         let mut out = Self::default();
         for (k, v) in q.map(form_pairs).into_iter().flatten() {
-            match k.as_str() {
-                "EIO" => out.eio = Some(v),
-                "transport" => out.transport = Some(v),
-                "sid" => out.sid = Some(v),
+            match &*k {
+                "EIO" => out.eio = Some(v.into_owned()),
+                "transport" => out.transport = Some(v.into_owned()),
+                "sid" => out.sid = Some(v.into_owned()),
                 _ => {}
             }
         }
@@ -131,6 +135,7 @@ fn request_info(req: &http::request::Parts) -> RequestInfo {
         uri: compact_uri(&req.uri),
         headers: compact_headers(&req.headers),
         remote_addr: req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
+        extensions: std::sync::Arc::new(req.extensions.clone()),
     }
 }
 
@@ -178,19 +183,24 @@ async fn route<H: EngineHandler>(engine: &Arc<EngineInner<H>>, req: Request) -> 
         Some("websocket") if config.websocket => Transport::Websocket,
         _ => return EioError::UnknownTransport.response(),
     };
-    if query.eio.as_deref() != Some("4") {
+    let Some(protocol) = query
+        .eio
+        .as_deref()
+        .and_then(|v| Protocol::from_eio(v, config.allow_eio3))
+    else {
         return EioError::UnsupportedProtocolVersion.response();
-    }
+    };
     let Some(sid) = query.sid else {
         if req.method() != Method::GET {
             return EioError::BadHandshakeMethod.response();
         }
         if engine.is_shutting_down() {
+            metrics::handshake_refused(Refusal::ShuttingDown);
             return response(StatusCode::SERVICE_UNAVAILABLE, "text/plain", Body::empty());
         }
         return match transport {
-            Transport::Polling => polling_handshake(engine, req),
-            Transport::Websocket => websocket(engine, req, None).await,
+            Transport::Polling => polling_handshake(engine, req, protocol),
+            Transport::Websocket => websocket(engine, req, None, protocol).await,
         };
     };
     let Some(session) = engine.get(&sid) else {
@@ -226,7 +236,10 @@ async fn route<H: EngineHandler>(engine: &Arc<EngineInner<H>>, req: Request) -> 
                 _ => EioError::BadRequest.response(),
             }
         }
-        Transport::Websocket => websocket(engine, req, Some(session)).await,
+        Transport::Websocket => {
+            let protocol = session.conn.protocol();
+            websocket(engine, req, Some(session), protocol).await
+        }
     }
 }
 
@@ -250,12 +263,19 @@ fn set_cookie<H: EngineHandler>(engine: &EngineInner<H>, sid: &str, resp: &mut R
 fn polling_handshake<H: EngineHandler>(
     engine: &Arc<EngineInner<H>>,
     req: Request,
+    protocol: Protocol,
 ) -> Response<Body> {
     let (parts, _body) = req.into_parts();
     let Some(permit) = admission::admit(&engine.admission, &engine.config, &parts) else {
+        metrics::handshake_refused(Refusal::MaxConnections);
         return admission::forbidden();
     };
-    let session = engine.open(request_info(&parts), Transport::Polling);
+    let session = engine.open_with(
+        super::core::new_session_id(),
+        request_info(&parts),
+        Transport::Polling,
+        protocol,
+    );
     *lock(&session.permit) = Some(permit);
     tokio::spawn(drive_polling(Arc::clone(engine), Arc::clone(&session)));
     let upgrades: &[&str] = if engine.config.allow_upgrades && engine.config.websocket {
@@ -263,7 +283,8 @@ fn polling_handshake<H: EngineHandler>(
     } else {
         &[]
     };
-    let mut resp = text(handshake(engine, session.conn.sid(), upgrades));
+    let open = v3::open_packet(engine, session.conn.sid(), upgrades, protocol);
+    let mut resp = text(v3::handshake_body(open, protocol));
     set_cookie(engine, session.conn.sid(), &mut resp);
     resp
 }
@@ -272,11 +293,25 @@ async fn websocket<H: EngineHandler>(
     engine: &Arc<EngineInner<H>>,
     req: Request,
     session: Option<Arc<Session<H>>>,
+    protocol: Protocol,
 ) -> Response<Body> {
     if !is_websocket_request(req.headers()) {
         return EioError::BadRequest.response();
     }
     let (mut parts, _body) = req.into_parts();
+    if let Some(threshold) = engine.config.ws_per_message_deflate {
+        if super::deflate::offered(&parts.headers) {
+            return super::deflate::websocket(
+                engine,
+                parts,
+                session,
+                threshold,
+                protocol,
+                request_info,
+            )
+            .unwrap_or_else(|()| EioError::BadRequest.response());
+        }
+    }
     let Ok(upgrade) = WebSocketUpgrade::from_request_parts(&mut parts, &()).await else {
         return EioError::BadRequest.response();
     };
@@ -291,11 +326,12 @@ async fn websocket<H: EngineHandler>(
     match session {
         None => {
             let Some(permit) = admission::admit(&engine.admission, config, &parts) else {
+                metrics::handshake_refused(Refusal::MaxConnections);
                 return admission::forbidden();
             };
             let request = request_info(&parts);
             upgrade.on_upgrade(move |socket| {
-                ws::run_fresh(engine, socket, request).map(move |()| drop(permit))
+                ws::run_fresh(engine, socket, request, protocol).map(move |()| drop(permit))
             })
         }
         Some(session) => {
@@ -387,6 +423,9 @@ async fn poll_get<H: EngineHandler>(
             }
             GetAnswer::Answer(a) => {
                 conn.shared().driver.notify_one();
+                if conn.protocol().is_v3() && a != PollAnswer::Error {
+                    return text(v3::poll_answer(a));
+                }
                 return match a {
                     PollAnswer::Noop => text("6"),
                     PollAnswer::Close => text("1"),
@@ -395,12 +434,19 @@ async fn poll_get<H: EngineHandler>(
             }
         }
     }
-    let payload = eio::encode_payload(frames.iter().map(|f| match f {
-        Frame::Text(t) => PayloadFrame::Text(t),
-        Frame::Binary(b) => PayloadFrame::Binary(b),
-    }));
+    engine.metrics.sent(Transport::Polling, frames.iter());
+    let (payload, content_type) = if conn.protocol().is_v3() {
+        let b64 = conn.request().query("b64").is_some();
+        v3::encode_poll(&frames, b64)
+    } else {
+        let payload = eio::encode_payload(frames.iter().map(|f| match f {
+            Frame::Text(t) => PayloadFrame::Text(t),
+            Frame::Binary(b) => PayloadFrame::Binary(b),
+        }));
+        (payload, TEXT_PLAIN)
+    };
     drop(frames);
-    compress(engine, headers, payload).await
+    compress(engine, headers, payload, content_type).await
 }
 
 fn accepts(headers: &HeaderMap, coding: &str) -> bool {
@@ -461,7 +507,9 @@ async fn compress<H: EngineHandler>(
     engine: &EngineInner<H>,
     headers: &HeaderMap,
     payload: Vec<u8>,
+    content_type: &'static str,
 ) -> Response<Body> {
+    let text = |body: Vec<u8>| response(StatusCode::OK, content_type, Body::from(body));
     let big = engine
         .config
         .compression_threshold
@@ -532,10 +580,11 @@ async fn poll_post<H: EngineHandler>(
     let max = engine.config.max_payload;
     let too_large = || response(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", Body::empty());
     let headers = req.headers();
-    if headers
+    let v3 = conn.protocol().is_v3();
+    let octet_stream = headers
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == b"application/octet-stream")
-    {
+        .is_some_and(|v| v.as_bytes() == v3::BINARY.as_bytes());
+    if octet_stream && !v3 {
         return fail(
             conn,
             CloseReason::ParseError,
@@ -547,6 +596,7 @@ async fn poll_post<H: EngineHandler>(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
+        metrics::limit_hit(Limit::MaxPayload);
         return fail(conn, CloseReason::TransportError, too_large());
     }
     // A body that is already here (the common case) costs no timer.
@@ -556,12 +606,14 @@ async fn poll_post<H: EngineHandler>(
         None => tokio::time::timeout_at(deadline, collect).await,
     };
     let Ok(collected) = collected else {
+        metrics::limit_hit(Limit::RequestBodyTimeout);
         let timed_out = response(StatusCode::REQUEST_TIMEOUT, "text/plain", Body::empty());
         return fail(conn, CloseReason::TransportError, timed_out);
     };
     let body: Bytes = match collected {
         Ok(b) => b.to_bytes(),
         Err(e) if e.is::<LengthLimitError>() => {
+            metrics::limit_hit(Limit::MaxPayload);
             return fail(conn, CloseReason::TransportError, too_large());
         }
         Err(_) => {
@@ -572,8 +624,13 @@ async fn poll_post<H: EngineHandler>(
             );
         }
     };
-    let packets: Result<Vec<PayloadPacket<'_>>, _> =
-        eio::decode_payload(&body).and_then(|it| it.collect());
+    let packets: Result<Vec<PayloadPacket<'_>>, ()> = if v3 {
+        v3::decode_post(&body, octet_stream).map_err(drop)
+    } else {
+        eio::decode_payload(&body)
+            .and_then(|it| it.collect())
+            .map_err(drop)
+    };
     let Ok(packets) = packets else {
         return fail(
             conn,
@@ -581,17 +638,27 @@ async fn poll_post<H: EngineHandler>(
             EioError::BadRequest.response(),
         );
     };
+    engine
+        .metrics
+        .received(Transport::Polling, packets.len(), body.len());
+    // What the handler does with these messages belongs to this connection's span.
+    let _span = conn.span().enter();
     for p in packets {
         if conn.is_closed() {
             break;
         }
         match p {
             PayloadPacket::Text(Packet::Message(m)) => {
-                engine.deliver(session, Message::Text(m.to_owned()));
+                engine.deliver_text(session, m);
             }
             PayloadPacket::Binary(b) => engine.deliver(session, Message::Binary(b)),
-            PayloadPacket::Text(Packet::Pong(_)) => {
+            PayloadPacket::Text(Packet::Pong(_)) if !v3 => {
                 conn.state().on_pong(tokio::time::Instant::now());
+            }
+            // Engine.IO v3: the client pings, the server answers.
+            PayloadPacket::Text(Packet::Ping(data)) if v3 => {
+                let queued = conn.state().on_ping(tokio::time::Instant::now(), data);
+                conn.after_push(queued).ok();
             }
             PayloadPacket::Text(Packet::Noop) => {}
             PayloadPacket::Text(Packet::Close) => {
@@ -599,9 +666,11 @@ async fn poll_post<H: EngineHandler>(
                 conn.wake_all();
                 break;
             }
-            // A ping from the client is the wrong heartbeat direction in v4; open and
-            // upgrade make no sense over polling.
-            PayloadPacket::Text(Packet::Ping(_) | Packet::Open(_) | Packet::Upgrade) => {
+            // A ping from the client is the wrong heartbeat direction in v4 (a pong in v3);
+            // open and upgrade make no sense over polling.
+            PayloadPacket::Text(
+                Packet::Ping(_) | Packet::Pong(_) | Packet::Open(_) | Packet::Upgrade,
+            ) => {
                 return fail(
                     conn,
                     CloseReason::TransportError,

@@ -439,6 +439,19 @@ impl SessionState {
 
     // -- heartbeat -------------------------------------------------------------------------
 
+    /// Engine.IO v3: the client drives the heartbeat from `now` on.
+    pub(crate) fn use_client_heartbeat(&mut self, now: Instant) {
+        self.hb.client_driven(now);
+    }
+
+    /// Engine.IO v3: a client ping `2[data]` arrived. It pushes the heartbeat deadline and
+    /// queues the pong `3[data]`, which counts against the queue budget like any frame (a
+    /// client that pings without polling fills it and is closed with `SendBufferFull`).
+    pub(crate) fn on_ping(&mut self, now: Instant, data: &str) -> Result<(), SendError> {
+        self.hb.on_ping(now);
+        self.push(Frame::Text(Bytes::from(format!("3{data}"))))
+    }
+
     /// A pong arrived.
     pub(crate) fn on_pong(&mut self, now: Instant) {
         self.hb.on_pong(now);

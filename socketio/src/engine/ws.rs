@@ -4,10 +4,10 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes};
 use futures_util::future::Either;
 use futures_util::task::AtomicWaker;
-use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use futures_util::{FutureExt as _, Sink, SinkExt as _, Stream, StreamExt as _};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use tokio::time::{Instant, Sleep, sleep_until, timeout, timeout_at};
 
-use super::core::{EngineInner, Session, handshake};
+use super::core::{EngineInner, Session};
 use super::heartbeat::Beat;
-use super::{CloseReason, Frame, Message, RequestInfo, Transport};
+use super::metrics::{self, Limit};
+use super::{CloseReason, Frame, Message, Protocol, RequestInfo, Transport, v3};
 use crate::proto::eio::{Packet, decode_text};
 
 /// WebSocket close code for a message over `maxPayload`.
@@ -28,34 +29,58 @@ const NORMAL: u16 = 1000;
 /// produced are written: far below the outgoing queue bound, so a burst cannot fill it.
 const READ_BATCH: usize = 32;
 
+/// What the connection loop needs of a WebSocket: axum's (tungstenite) for every connection,
+/// or [`super::deflate::DeflateSocket`] for those that negotiated permessage-deflate. The
+/// loop is generic over it, so axum's path compiles to the same code as without deflate.
+pub(crate) trait WsSocket:
+    Stream<Item = Result<WsMessage, axum::Error>>
+    + Sink<WsMessage, Error = axum::Error>
+    + Unpin
+    + Send
+    + 'static
+{
+}
+
+impl<T> WsSocket for T where
+    T: Stream<Item = Result<WsMessage, axum::Error>>
+        + Sink<WsMessage, Error = axum::Error>
+        + Unpin
+        + Send
+        + 'static
+{
+}
+
 /// A WebSocket opened without `sid`: handshake, then the connection loop.
 ///
 /// Not an `async fn`: the future returned is the connection loop itself (or the refusal),
 /// with no wrapper state around it, since this future is what every idle connection keeps.
 /// The open packet is the first frame the loop writes, ahead of anything `on_open` queued.
-pub(crate) fn run_fresh<H: crate::engine::EngineHandler>(
+pub(crate) fn run_fresh<H: crate::engine::EngineHandler, S: WsSocket>(
     engine: Arc<EngineInner<H>>,
-    socket: WebSocket,
+    socket: S,
     request: RequestInfo,
+    protocol: Protocol,
 ) -> impl Future<Output = ()> + Send + 'static {
     if engine.is_shutting_down() {
+        super::metrics::handshake_refused(super::metrics::Refusal::ShuttingDown);
         return Either::Left(refuse(socket, engine.config.upgrade_timeout));
     }
-    let sid = super::core::new_sid();
-    let open = Frame::Text(handshake(&engine, &sid, &[]).into());
-    let session = engine.open_with_sid(sid, request, Transport::Websocket);
+    let sid = super::core::new_session_id();
+    let open = Frame::Text(v3::open_packet(&engine, &sid, &[], protocol).into());
+    let session = engine.open_with(sid, request, Transport::Websocket, protocol);
     session.conn.state().push_open(open);
-    Either::Right(run_loop(engine, session, socket))
+    let span = session.conn.span().clone();
+    Either::Right(super::in_span(&span, run_loop(engine, session, socket)))
 }
 
 /// A WebSocket opened with the sid of a polling session: `2probe`/`3probe`, `5`, then the
 /// connection loop. Anything else, or `upgrade_timeout`, cancels the upgrade and leaves the
 /// polling session as it was. Every write here (`3probe`, the cancelling close frame) has a
 /// deadline too: a client that does not read cannot hold the upgrade open.
-pub(crate) async fn run_upgrade<H: crate::engine::EngineHandler>(
+pub(crate) async fn run_upgrade<H: crate::engine::EngineHandler, S: WsSocket>(
     engine: Arc<EngineInner<H>>,
     session: Arc<Session<H>>,
-    mut socket: WebSocket,
+    mut socket: S,
 ) {
     let conn = &session.conn;
     let deadline = Instant::now() + engine.config.upgrade_timeout;
@@ -100,12 +125,13 @@ pub(crate) async fn run_upgrade<H: crate::engine::EngineHandler>(
         return;
     }
     conn.wake_all();
-    run_loop(engine, session, socket).await;
+    let span = conn.span().clone();
+    super::in_span(&span, run_loop(engine, session, socket)).await;
 }
 
 /// Accept a WebSocket only to close it at once; the close frame's write may take at most
 /// `limit`.
-pub(crate) async fn refuse(mut socket: WebSocket, limit: Duration) {
+pub(crate) async fn refuse<S: WsSocket>(mut socket: S, limit: Duration) {
     let _ = timeout(limit, socket.send(close_msg(NORMAL))).await;
 }
 
@@ -116,9 +142,13 @@ fn close_msg(code: u16) -> WsMessage {
     }))
 }
 
-fn to_ws(frame: Frame) -> Option<WsMessage> {
+fn to_ws(frame: Frame, protocol: Protocol) -> Option<WsMessage> {
     match frame {
         Frame::Text(b) => Utf8Bytes::try_from(b).ok().map(WsMessage::Text),
+        // Engine.IO v3 puts the message type byte in front of binary data.
+        Frame::Binary(b) if protocol.is_v3() => {
+            Some(WsMessage::Binary(crate::proto::eio3::ws_binary(&b)))
+        }
         Frame::Binary(b) => Some(WsMessage::Binary(b)),
     }
 }
@@ -134,6 +164,8 @@ fn is_too_long(e: axum::Error) -> bool {
         .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)))
 }
 
+// Shared by both socket types' loops: inlined into each, as it was into the one loop before.
+#[inline(always)]
 fn on_message<H: crate::engine::EngineHandler>(
     engine: &EngineInner<H>,
     session: &Session<H>,
@@ -147,6 +179,7 @@ fn on_message<H: crate::engine::EngineHandler>(
         }
         Some(Err(e)) => {
             if is_too_long(e) {
+                metrics::limit_hit(Limit::MaxPayload);
                 too_big
             } else {
                 Incoming::Close(CloseReason::TransportError, NORMAL)
@@ -154,27 +187,45 @@ fn on_message<H: crate::engine::EngineHandler>(
         }
         Some(Ok(WsMessage::Binary(b))) => {
             if b.len() > max {
+                metrics::limit_hit(Limit::MaxPayload);
                 return too_big;
             }
+            engine.metrics.received(Transport::Websocket, 1, b.len());
+            let b = if session.conn.protocol().is_v3() {
+                match crate::proto::eio3::ws_binary_data(&b) {
+                    Some(data) => data,
+                    None => return Incoming::Close(CloseReason::ParseError, NORMAL),
+                }
+            } else {
+                b
+            };
             engine.deliver(session, Message::Binary(b));
             Incoming::Continue
         }
         Some(Ok(WsMessage::Text(t))) => {
             if t.len() > max {
+                metrics::limit_hit(Limit::MaxPayload);
                 return too_big;
             }
+            engine.metrics.received(Transport::Websocket, 1, t.len());
             match decode_text(t.as_str()) {
                 Ok(Packet::Message(m)) => {
-                    engine.deliver(session, Message::Text(m.to_owned()));
+                    engine.deliver_text(session, m);
                     Incoming::Continue
                 }
-                Ok(Packet::Pong(_)) => {
+                Ok(Packet::Pong(_)) if !session.conn.protocol().is_v3() => {
                     session.conn.state().on_pong(Instant::now());
+                    Incoming::Continue
+                }
+                // Engine.IO v3: the client pings, the server answers.
+                Ok(Packet::Ping(data)) if session.conn.protocol().is_v3() => {
+                    let queued = session.conn.state().on_ping(Instant::now(), data);
+                    session.conn.after_push(queued).ok();
                     Incoming::Continue
                 }
                 Ok(Packet::Close) => Incoming::Close(CloseReason::TransportClose, NORMAL),
                 Ok(Packet::Noop | Packet::Upgrade) => Incoming::Continue,
-                Ok(Packet::Ping(_) | Packet::Open(_)) => {
+                Ok(Packet::Ping(_) | Packet::Pong(_) | Packet::Open(_)) => {
                     Incoming::Close(CloseReason::TransportError, NORMAL)
                 }
                 Err(_) => Incoming::Close(CloseReason::ParseError, NORMAL),
@@ -184,19 +235,25 @@ fn on_message<H: crate::engine::EngineHandler>(
     }
 }
 
-async fn write_all(socket: &mut WebSocket, frames: &mut VecDeque<Frame>) -> Result<(), ()> {
+async fn write_all<S: WsSocket>(
+    socket: &mut S,
+    frames: &mut VecDeque<Frame>,
+    m: metrics::EngineMetrics,
+    protocol: Protocol,
+) -> Result<(), ()> {
+    m.sent(Transport::Websocket, frames.iter());
     for frame in frames.drain(..) {
-        if let Some(msg) = to_ws(frame) {
+        if let Some(msg) = to_ws(frame, protocol) {
             socket.feed(msg).await.map_err(drop)?;
         }
     }
     socket.flush().await.map_err(drop)
 }
 
-async fn run_loop<H: crate::engine::EngineHandler>(
+async fn run_loop<H: crate::engine::EngineHandler, S: WsSocket>(
     engine: Arc<EngineInner<H>>,
     session: Arc<Session<H>>,
-    mut socket: WebSocket,
+    mut socket: S,
 ) {
     let conn = &session.conn;
     let write_timeout = engine.config.ping_interval + engine.config.ping_timeout;
@@ -221,7 +278,7 @@ async fn run_loop<H: crate::engine::EngineHandler>(
             // (send buffer full, server close) must not wait for the write timeout.
             let written = tokio::select! {
                 biased;
-                w = with_deadline(write_all(&mut socket, &mut batch), sleep.as_mut(), write_timeout) => w,
+                w = with_deadline(write_all(&mut socket, &mut batch, engine.metrics, conn.protocol()), sleep.as_mut(), write_timeout) => w,
                 r = close_requested(conn), if closing.is_none() => {
                     abandoned = true;
                     break r;
@@ -335,9 +392,9 @@ impl ReadGate {
     }
 
     /// The next message, waking the task in `cx` when it may be readable.
-    fn poll_next(
+    fn poll_next<S: WsSocket>(
         &self,
-        socket: &mut WebSocket,
+        socket: &mut S,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<WsMessage, axum::Error>>> {
         self.flag.task.register(cx.waker());
@@ -346,7 +403,10 @@ impl ReadGate {
 
     /// The next message if one is readable now; otherwise the read half is left armed to
     /// set the flag (and wake the registered task) when it becomes readable.
-    fn try_next(&self, socket: &mut WebSocket) -> Poll<Option<Result<WsMessage, axum::Error>>> {
+    fn try_next<S: WsSocket>(
+        &self,
+        socket: &mut S,
+    ) -> Poll<Option<Result<WsMessage, axum::Error>>> {
         if !self.flag.ready.swap(false, Ordering::AcqRel) {
             return Poll::Pending;
         }

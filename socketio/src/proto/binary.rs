@@ -35,7 +35,7 @@ pub const PLACEHOLDER_NUM: &str = "num";
 /// name holding the raw JSON text is written verbatim). It is what
 /// `serde_json::value::RawValue`'s own `Serialize` impl emits; the round-trip tests in
 /// `sio_tests.rs` fail if serde_json ever changes it.
-const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+pub(crate) const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// Attachments collected while serializing, in placeholder order.
 pub(crate) type Attachments = RefCell<SmallVec<[Bytes; 1]>>;
@@ -421,11 +421,41 @@ impl<'a> ArgWriter<'a> {
         &mut self,
         value: &T,
     ) -> Result<(), serde_json::Error> {
-        match value.serialize(TopLevel { writer: self }) {
-            Ok(()) => Ok(()),
-            Err(TopError::NotTuple) => self.push(value),
-            Err(TopError::Json(e)) => Err(e),
+        write_args(self, value)
+    }
+}
+
+impl ArgSink for ArgWriter<'_> {
+    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), serde_json::Error> {
+        ArgWriter::push(self, value)
+    }
+}
+
+/// Where the top-level rule puts arguments: the JSON [`ArgWriter`], or the msgpack encoder
+/// (`proto::msgpack`), which must write the argument count before the arguments.
+pub(crate) trait ArgSink {
+    /// Called once, before the first argument, with the number of arguments to come.
+    fn begin(&mut self, count: usize) -> Result<(), serde_json::Error> {
+        let _ = count;
+        Ok(())
+    }
+    /// Write one argument.
+    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), serde_json::Error>;
+}
+
+/// Write `value` into `sink` with the top-level rule: a tuple is several arguments, `()`
+/// none, anything else one.
+pub(crate) fn write_args<W: ArgSink, T: Serialize + ?Sized>(
+    sink: &mut W,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    match value.serialize(TopLevel { writer: sink }) {
+        Ok(()) => Ok(()),
+        Err(TopError::NotTuple) => {
+            sink.begin(1)?;
+            sink.push(value)
         }
+        Err(TopError::Json(e)) => Err(e),
     }
 }
 
@@ -456,15 +486,15 @@ impl ser::Error for TopError {
 /// Looks at the first serializer call only: `serialize_tuple` splits the tuple into
 /// arguments, `serialize_unit` means none; any other call answers
 /// [`TopError::NotTuple`] at once and the caller writes the whole value as one argument.
-struct TopLevel<'w, 'a> {
-    writer: &'w mut ArgWriter<'a>,
+struct TopLevel<'w, W> {
+    writer: &'w mut W,
 }
 
-struct TopTuple<'w, 'a> {
-    writer: &'w mut ArgWriter<'a>,
+struct TopTuple<'w, W> {
+    writer: &'w mut W,
 }
 
-impl ser::SerializeTuple for TopTuple<'_, '_> {
+impl<W: ArgSink> ser::SerializeTuple for TopTuple<'_, W> {
     type Ok = ();
     type Error = TopError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), TopError> {
@@ -484,11 +514,11 @@ macro_rules! not_tuple {
     )*};
 }
 
-impl<'w, 'a> Serializer for TopLevel<'w, 'a> {
+impl<'w, W: ArgSink> Serializer for TopLevel<'w, W> {
     type Ok = ();
     type Error = TopError;
     type SerializeSeq = ser::Impossible<(), TopError>;
-    type SerializeTuple = TopTuple<'w, 'a>;
+    type SerializeTuple = TopTuple<'w, W>;
     type SerializeTupleStruct = ser::Impossible<(), TopError>;
     type SerializeTupleVariant = ser::Impossible<(), TopError>;
     type SerializeMap = ser::Impossible<(), TopError>;
@@ -496,10 +526,11 @@ impl<'w, 'a> Serializer for TopLevel<'w, 'a> {
     type SerializeStructVariant = ser::Impossible<(), TopError>;
 
     fn serialize_unit(self) -> Result<(), TopError> {
-        Ok(())
+        self.writer.begin(0).map_err(TopError::Json)
     }
 
-    fn serialize_tuple(self, _len: usize) -> Result<TopTuple<'w, 'a>, TopError> {
+    fn serialize_tuple(self, len: usize) -> Result<TopTuple<'w, W>, TopError> {
+        self.writer.begin(len).map_err(TopError::Json)?;
         Ok(TopTuple {
             writer: self.writer,
         })

@@ -216,9 +216,10 @@ pub fn encode_payload<'a>(frames: impl Iterator<Item = PayloadFrame<'a>> + Clone
     out
 }
 
-/// The handshake (`open` packet) sent to a new client.
+/// The `open` packet sent to a new client (the Engine.IO handshake; the Socket.IO one is
+/// `server::Handshake`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Handshake<'a> {
+pub struct OpenPacket<'a> {
     /// The session id.
     pub sid: &'a str,
     /// Transports the client may upgrade to (`["websocket"]` on polling, `[]` on WebSocket).
@@ -231,7 +232,7 @@ pub struct Handshake<'a> {
     pub max_payload: usize,
 }
 
-impl Handshake<'_> {
+impl OpenPacket<'_> {
     /// The whole `open` packet: `0{"sid":…,"upgrades":[…],"pingInterval":…,"pingTimeout":…,
     /// "maxPayload":…}`, keys in that order.
     pub fn encode(&self) -> String {
@@ -337,8 +338,8 @@ mod tests {
     }
 
     #[test]
-    fn handshake_byte_exact() {
-        let h = Handshake {
+    fn open_packet_byte_exact() {
+        let h = OpenPacket {
             sid: "abc_-1",
             upgrades: &["websocket"],
             ping_interval_ms: 300,
@@ -349,7 +350,7 @@ mod tests {
             h.encode(),
             r#"0{"sid":"abc_-1","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#
         );
-        let h = Handshake { upgrades: &[], ..h };
+        let h = OpenPacket { upgrades: &[], ..h };
         assert_eq!(
             h.encode(),
             r#"0{"sid":"abc_-1","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#

@@ -49,9 +49,40 @@ pub fn decode_form(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    // Valid UTF-8 (the usual case) keeps the buffer: one allocation, not two.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`decode_form`], borrowing `s` when it has nothing to decode (no `+`, no `%`): a query
+/// parameter costs an allocation only when it has escapes.
+pub(crate) fn decode_form_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b == b'+' || b == b'%') {
+        std::borrow::Cow::Owned(decode_form(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 fn hex_byte(hex: &[u8]) -> Option<u8> {
     u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    #[test]
+    fn decode_form_cow_borrows_plain_text_and_decodes_escapes() {
+        assert!(matches!(
+            decode_form_cow("websocket"),
+            Cow::Borrowed("websocket")
+        ));
+        assert!(matches!(decode_form_cow(""), Cow::Borrowed("")));
+        assert_eq!(decode_form_cow("a+b%2Fc"), "a b/c");
+        assert!(matches!(decode_form_cow("a+b"), Cow::Owned(_)));
+        // A malformed escape is kept, invalid UTF-8 replaced, as with `decode_form`.
+        assert_eq!(decode_form_cow("100%"), "100%");
+        assert_eq!(decode_form_cow("%FF"), "\u{FFFD}");
+    }
 }

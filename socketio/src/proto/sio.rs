@@ -61,6 +61,8 @@ pub enum DecodeError {
     /// An attachment that no placeholder refers to (the reference parser would silently
     /// drop it; here it is refused so that it costs nothing after the packet is read).
     UnreferencedAttachment,
+    /// A text message reached a decoder that reads binary messages only (msgpack).
+    UnexpectedText,
 }
 
 impl std::fmt::Display for DecodeError {
@@ -77,6 +79,7 @@ impl std::fmt::Display for DecodeError {
             Self::BadPlaceholder => "placeholder without attachment",
             Self::ReusedAttachment => "attachment referenced by more than one placeholder",
             Self::UnreferencedAttachment => "attachment not referenced by any placeholder",
+            Self::UnexpectedText => "text message where only binary messages are expected",
         };
         f.write_str(s)
     }
@@ -480,13 +483,19 @@ fn parse_packet(text: &str, max_attachments: usize) -> Result<(Packet, usize), D
             }
         }
         PacketType::Event | PacketType::BinaryEvent => {
-            let items = parse_json::<Vec<&RawValue>>(payload)?;
+            let RawItems(items) = parse_json(payload)?;
             let (first, rest) = items.split_first().ok_or(DecodeError::BadPayload)?;
             let first = first.get();
             let name = match first.as_bytes().first() {
                 Some(b'"') => {
-                    let name: String =
-                        serde_json::from_str(first).map_err(|_| DecodeError::BadPayload)?;
+                    // Already validated by the array's parse: without a backslash the
+                    // string's text is its value, and needs no second parse.
+                    let name: String = match first.get(1..first.len().saturating_sub(1)) {
+                        Some(plain) if first.len() >= 2 && !plain.contains('\\') => {
+                            plain.to_owned()
+                        }
+                        _ => serde_json::from_str(first).map_err(|_| DecodeError::BadPayload)?,
+                    };
                     if RESERVED_EVENTS.contains(&name.as_str()) {
                         return Err(DecodeError::BadPayload);
                     }
@@ -504,7 +513,7 @@ fn parse_packet(text: &str, max_attachments: usize) -> Result<(Packet, usize), D
         }
         PacketType::Ack | PacketType::BinaryAck => {
             let id = id.ok_or(DecodeError::BadAckId)?;
-            let items = parse_json::<Vec<&RawValue>>(payload)?;
+            let RawItems(items) = parse_json(payload)?;
             let args = Args {
                 spans: spans_of(payload, &items)?,
                 json: payload.to_owned(),
@@ -514,6 +523,33 @@ fn parse_packet(text: &str, max_attachments: usize) -> Result<(Packet, usize), D
         }
     };
     Ok((Packet { nsp, kind }, attachments))
+}
+
+/// The raw values of a JSON array, borrowed from its text; up to four (an event's name and
+/// its usual arguments) without an allocation, where a `Vec` would take one per packet.
+struct RawItems<'a>(SmallVec<[&'a RawValue; 4]>);
+
+impl<'de> serde::Deserialize<'de> for RawItems<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Items;
+        impl<'de> serde::de::Visitor<'de> for Items {
+            type Value = RawItems<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut items = SmallVec::new();
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    items.push(item);
+                }
+                Ok(RawItems(items))
+            }
+        }
+        d.deserialize_seq(Items)
+    }
 }
 
 /// Number of ASCII digits in `bytes` from `pos`.
@@ -631,13 +667,33 @@ fn scan_string(bytes: &[u8], mut pos: usize) -> Result<usize, DecodeError> {
 pub type EncodeError = serde_json::Error;
 
 /// An encoded packet: one Engine.IO text message (with its leading `4`, e.g. `42["a",1]`)
-/// followed by its binary attachments, each one Engine.IO binary message.
+/// followed by its binary attachments, each one Engine.IO binary message. A packet of a
+/// binary encoding (msgpack, [`Encoded::binary`]) has no text message: `text` is empty and
+/// the packet is its one binary message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoded {
-    /// The text frame, UTF-8, including the Engine.IO `4` prefix.
+    /// The text frame, UTF-8, including the Engine.IO `4` prefix; empty when there is none.
     pub text: Bytes,
-    /// Binary attachments, in placeholder order.
+    /// Binary attachments, in placeholder order (the binary messages to send after `text`).
     pub attachments: SmallVec<[Bytes; 1]>,
+}
+
+impl Encoded {
+    /// A packet that is one binary message and no text message.
+    ///
+    /// ```
+    /// use socketio::proto::sio::Encoded;
+    /// let e = Encoded::binary(bytes::Bytes::from_static(b"\x80"));
+    /// assert!(e.text.is_empty() && e.attachments.len() == 1);
+    /// ```
+    pub fn binary(frame: Bytes) -> Encoded {
+        let mut attachments = SmallVec::new();
+        attachments.push(frame);
+        Encoded {
+            text: Bytes::new(),
+            attachments,
+        }
+    }
 }
 
 /// `40[/nsp,]{"sid":"…"}`.
@@ -711,6 +767,28 @@ pub fn encode_event<T: Serialize + ?Sized>(
     id: Option<u64>,
     args: &T,
 ) -> Result<Encoded, EncodeError> {
+    encode_event_with_args_span(nsp, event, id, args).map(|(enc, _)| enc)
+}
+
+/// [`encode_event`], also telling where the arguments are in `text`: the byte range of their
+/// JSON text, comma-separated, without the surrounding brackets (empty for no argument, and
+/// placeholders numbered into `attachments`). A cluster emit shares this slice of the packet
+/// with the broker message instead of serializing the value a second time.
+///
+/// ```
+/// use socketio::proto::sio::encode_event_with_args_span;
+/// let (e, span) = encode_event_with_args_span("/chat", "ev", None, &("a", 1)).unwrap();
+/// assert_eq!(&e.text[..], br#"42/chat,["ev","a",1]"#);
+/// assert_eq!(&e.text[span], br#""a",1"#);
+/// let (e, span) = encode_event_with_args_span("/", "ev", None, &()).unwrap();
+/// assert!(span.is_empty() && span.start == e.text.len() - 1);
+/// ```
+pub fn encode_event_with_args_span<T: Serialize + ?Sized>(
+    nsp: &str,
+    event: &str,
+    id: Option<u64>,
+    args: &T,
+) -> Result<(Encoded, std::ops::Range<usize>), EncodeError> {
     let mut buf = Vec::with_capacity(64 + nsp.len() + event.len());
     buf.extend_from_slice(b"42");
     push_nsp(&mut buf, nsp);
@@ -719,10 +797,44 @@ pub fn encode_event<T: Serialize + ?Sized>(
     }
     buf.push(b'[');
     push_json_str(&mut buf, event);
+    let after_event = buf.len();
     let att = Attachments::default();
     ArgWriter::new(&mut buf, &att, true).write_args(args)?;
+    // Arguments are written as `,a,b`: skip the first comma.
+    let args_len = buf.len().saturating_sub(after_event).saturating_sub(1);
     buf.push(b']');
-    Ok(finish(buf, b'5', att.into_inner()))
+    let enc = finish(buf, b'5', att.into_inner());
+    // `finish` may grow the header, never the tail: locate the span from the end.
+    let end = enc.text.len().saturating_sub(1);
+    Ok((enc, end.saturating_sub(args_len)..end))
+}
+
+/// EVENT or BINARY_EVENT `event` whose arguments are JSON text already: `args` is their text,
+/// comma-separated, without brackets (empty for none), placeholders numbered into
+/// `attachments`. The text is copied as it is, so it must be what a decoder validated (a
+/// cluster message, [`crate::proto::pubsub::PackedArgs`]) or what
+/// [`encode_event_with_args_span`] wrote.
+pub(crate) fn encode_event_json(
+    nsp: &str,
+    event: &str,
+    id: Option<u64>,
+    args: &[u8],
+    attachments: &[Bytes],
+) -> Encoded {
+    let mut buf = Vec::with_capacity(8 + nsp.len() + event.len() + args.len());
+    buf.extend_from_slice(b"42");
+    push_nsp(&mut buf, nsp);
+    if let Some(id) = id {
+        push_u64(&mut buf, id);
+    }
+    buf.push(b'[');
+    push_json_str(&mut buf, event);
+    if !args.is_empty() {
+        buf.push(b',');
+        buf.extend_from_slice(args);
+    }
+    buf.push(b']');
+    finish(buf, b'5', attachments.iter().cloned().collect())
 }
 
 /// ACK or BINARY_ACK for `id` with `args` (same top-level rule as [`encode_event`]).
@@ -779,7 +891,7 @@ fn push_nsp(buf: &mut Vec<u8>, nsp: &str) {
 }
 
 /// Decimal digits of `n`.
-fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
     let start = buf.len();
     loop {
         buf.push(b'0' + (n % 10) as u8);
@@ -794,7 +906,7 @@ fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
 }
 
 /// `s` as a JSON string literal, escaped like `JSON.stringify` (and serde_json).
-fn push_json_str(buf: &mut Vec<u8>, s: &str) {
+pub(crate) fn push_json_str(buf: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     buf.push(b'"');
     for &b in s.as_bytes() {

@@ -335,6 +335,15 @@ fn escaped_event_name_is_unescaped() {
 }
 
 #[test]
+fn plain_event_name_is_its_text() {
+    // Without a backslash the name is taken from the text as it is (no second parse).
+    assert_eq!(event(decode_ok(r#"2["",1]"#)).1, "");
+    assert_eq!(event(decode_ok(r#"2["é ü",1]"#)).1, "é ü");
+    // A raw control character is not valid JSON, with or without the shortcut.
+    assert_eq!(decode_err("2[\"a\u{1}b\"]"), DecodeError::BadPayload);
+}
+
+#[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!(r#"2["a",{}{}]"#, "[".repeat(10_000), "]".repeat(10_000));
     assert_eq!(decode_err(&deep), DecodeError::BadPayload);

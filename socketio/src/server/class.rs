@@ -5,7 +5,9 @@ use std::cell::Cell;
 use std::sync::{Arc, RwLock};
 
 use super::handler::{self, ConnectHandler, DisconnectHandler, EventHandler};
-use super::state::{Handlers, Location, write};
+use super::handlers::Location;
+use super::tree::Handlers;
+use crate::sync::write;
 
 /// A class-based namespace: implemented by `#[namespace("/path")]` on an `impl` block.
 /// The instance is shared by every client of the namespace (python-socketio's singleton).
@@ -68,6 +70,12 @@ impl ClassRegistrar {
     /// Handle disconnections.
     pub fn on_disconnect<H: DisconnectHandler<M>, M>(&self, handler: H) {
         write(&self.handlers).class.disconnect = Some(handler::erase_disconnect(handler));
+    }
+
+    /// Run `middleware` around every event handler of the namespace (`#[namespace("/path",
+    /// middleware(..))]`).
+    pub fn middleware(&self, middleware: impl super::middleware::EventMiddleware) {
+        super::middleware::install(&mut write(&self.handlers), Arc::new(middleware));
     }
 }
 

@@ -8,10 +8,12 @@ use std::time::{Instant, SystemTime};
 use smallvec::SmallVec;
 
 use super::ratelimit::{BudgetExceeded, InboundBudget, RateLimitAction, RateLimiter};
-use super::state::{Client, ConnectContext, EventContext, Socket, read};
+use super::tree::{Client, ConnectContext, EventContext, Socket};
 use super::types::{ConnectError, DisconnectReason, Handshake};
-use crate::engine::{CloseReason, EngineConn, EngineHandler, Frame, Message};
-use crate::proto::sio::{self, Args, Decoder, Packet, PacketKind};
+use crate::engine::{CloseReason, EngineConn, EngineHandler, Message};
+use crate::proto::parser::{Decoder, Parser};
+use crate::proto::sio::{Args, DecodeError, Packet, PacketKind};
+use crate::sync::read;
 
 /// Per-connection state, owned by the engine.
 pub(crate) struct ClientState {
@@ -43,8 +45,12 @@ impl EngineHandler for Client {
                 c.close(CloseReason::ForcedClose);
             }
         });
-        ClientState {
-            decoder: Decoder::new(self.io.config.max_attachments),
+        let mut state = ClientState {
+            decoder: self
+                .io
+                .config
+                .parser
+                .decoder(self.io.config.max_attachments),
             sockets: SmallVec::new(),
             connect_timer: Some(timer.abort_handle()),
             joined,
@@ -58,22 +64,28 @@ impl EngineHandler for Client {
                 .rate_limit
                 .as_ref()
                 .map(|l| RateLimiter::new(l, Instant::now())),
+        };
+        // Socket.IO protocol v4: the client is in `/` from the handshake on (when the
+        // server has `/`; without it, a v4 client only joins the namespaces it asks for).
+        if conn.protocol().is_v3() && read(&self.io.namespaces).contains_key("/") {
+            self.connect(&mut state, conn, "/".into(), None);
         }
+        state
     }
 
     fn on_message(&self, state: &mut ClientState, conn: &EngineConn, msg: Message) {
-        let decoded = match msg {
-            Message::Text(text) => state.decoder.feed_text(&text),
-            Message::Binary(data) => state.decoder.feed_binary(data),
-        };
-        match decoded {
-            Ok(Some(packet)) => self.handle(state, conn, packet),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::debug!(eio_sid = %conn.sid(), "closing connection: {e}");
-                conn.close(CloseReason::ParseError);
+        match msg {
+            Message::Text(text) => self.on_text(state, conn, &text),
+            Message::Binary(data) => {
+                let decoded = state.decoder.feed_binary(data);
+                self.on_decoded(state, conn, decoded);
             }
         }
+    }
+
+    fn on_text(&self, state: &mut ClientState, conn: &EngineConn, text: &str) {
+        let decoded = state.decoder.feed_text(text);
+        self.on_decoded(state, conn, decoded);
     }
 
     fn on_close(&self, state: &mut ClientState, _conn: &EngineConn, reason: CloseReason) {
@@ -87,6 +99,22 @@ impl EngineHandler for Client {
 }
 
 impl Client {
+    fn on_decoded(
+        &self,
+        state: &mut ClientState,
+        conn: &EngineConn,
+        decoded: Result<Option<Packet>, DecodeError>,
+    ) {
+        match decoded {
+            Ok(Some(packet)) => self.handle(state, conn, packet),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::debug!(eio_sid = %conn.sid(), "closing connection: {e}");
+                conn.close(CloseReason::ParseError);
+            }
+        }
+    }
+
     fn socket(state: &mut ClientState, nsp: &str) -> Option<Socket> {
         state.sockets.retain(|s| !s.is_closed());
         state.sockets.iter().find(|s| s.ns() == nsp).cloned()
@@ -112,6 +140,9 @@ impl Client {
                 }
                 match Self::socket(state, &nsp) {
                     Some(s) if s.connected() => {
+                        if let Some(o) = self.io.observer.get() {
+                            o.event_received(&s, &name, &args);
+                        }
                         if dispatch(&s, name, args, id, cost, &state.budget).is_err() {
                             Self::close_connection(state, conn, DisconnectReason::InboundQueueFull);
                         }
@@ -175,15 +206,30 @@ impl Client {
         nsp: String,
         auth: Option<String>,
     ) {
+        // Socket.IO protocol v4: `0/chat?query,` names the namespace `/chat`.
+        let nsp = match nsp.split_once('?') {
+            Some((path, _)) if conn.protocol().is_v3() => path.to_owned(),
+            _ => nsp,
+        };
         if Self::socket(state, &nsp).is_some() {
             // python-socketio refuses a second CONNECT to the same namespace.
-            send_connect_error(conn, &nsp, &ConnectError::new("Unable to connect"));
+            send_connect_error(
+                conn,
+                &self.io.config.parser,
+                &nsp,
+                &ConnectError::new("Unable to connect"),
+            );
             return;
         }
         // `socket` above dropped the closed sockets: these are connected or connecting.
         if state.sockets.len() >= self.io.config.max_namespaces_per_connection {
             tracing::debug!(eio_sid = %conn.sid(), nsp = %nsp, "too many namespaces on one connection");
-            send_connect_error(conn, &nsp, &ConnectError::new("Too many namespaces"));
+            send_connect_error(
+                conn,
+                &self.io.config.parser,
+                &nsp,
+                &ConnectError::new("Too many namespaces"),
+            );
             return;
         }
         let Some(ns) = self.io.ns_for_connect(&nsp) else {
@@ -195,17 +241,39 @@ impl Client {
                      handlers with `io.of(\"/path\")`"
                 );
             }
-            send_connect_error(conn, &nsp, &ConnectError::new("Invalid namespace"));
+            send_connect_error(
+                conn,
+                &self.io.config.parser,
+                &nsp,
+                &ConnectError::new("Invalid namespace"),
+            );
             return;
         };
+        // Connection state recovery: the client's `{"pid","offset"}` takes its session back.
+        let restored = ns.recovery().and_then(|store| {
+            let (pid, offset) = super::recovery::pid_and_offset(auth.as_deref())?;
+            store.restore(&pid, &offset, Instant::now())
+        });
         let handshake = Arc::new(Handshake {
             conn: conn.clone(),
             auth,
             transport: conn.transport(),
             issued: SystemTime::now(),
         });
-        let socket = Socket::new(ns.clone(), conn.clone(), handshake.clone());
+        let socket = Socket::new(
+            ns.clone(),
+            conn.clone(),
+            handshake.clone(),
+            self.io.config.parser.clone(),
+            restored
+                .as_ref()
+                .map(|r| (r.session.sid.clone(), r.session.pid.clone())),
+        );
         state.sockets.push(socket.clone());
+        if let Some(r) = restored {
+            tracing::debug!(sid = %socket.id(), missed = r.missed.len(), "connection state recovered");
+            socket.restore(r.session, &r.missed);
+        }
         let handler = ns.connect_handler();
         let Some(handler) = handler else {
             connect_now(state, &socket);
@@ -240,7 +308,7 @@ impl Client {
                         finish_connect(&s, &joined);
                     }
                     Err(e) => {
-                        send_connect_error(&s.0.conn, s.ns(), &e);
+                        send_connect_error(&s.0.conn, s.parser(), s.ns(), &e);
                         s.close(DisconnectReason::ServerNamespaceDisconnect);
                     }
                 }
@@ -250,10 +318,14 @@ impl Client {
     }
 }
 
-fn send_connect_error(conn: &EngineConn, nsp: &str, err: &ConnectError) {
+fn send_connect_error(conn: &EngineConn, parser: &Parser, nsp: &str, err: &ConnectError) {
     let data = err.data_json();
-    let enc = sio::encode_connect_error(nsp, err.message(), data.as_deref());
-    let _ = conn.send(Frame::Text(enc.text));
+    let enc = if conn.protocol().is_v3() {
+        crate::proto::sio4::encode_connect_error(nsp, err.message(), data.as_deref())
+    } else {
+        parser.encode_connect_error(nsp, err.message(), data.as_deref())
+    };
+    let _ = conn.send_many(&crate::engine::Frame::of_packet(&enc));
 }
 
 /// Connect `s` from the connection's own callback: once it connected, the connect timer
@@ -273,12 +345,20 @@ fn finish_connect(s: &Socket, joined: &AtomicBool) -> bool {
         return false;
     }
     s.0.ns.add_socket(s);
-    let enc = sio::encode_connect(s.ns(), s.id());
+    // Protocol v3 clients get no sid and no pid (Node sends neither to them).
+    let enc = if s.0.conn.protocol().is_v3() {
+        crate::proto::sio4::encode_connect(s.ns())
+    } else {
+        s.parser().encode_connect_with_pid(s.ns(), s.id(), s.pid())
+    };
     if !s.mark_connected(&enc) {
         s.0.ns.remove_socket(s);
         return false;
     }
     joined.store(true, Ordering::Release);
+    if let Some(o) = s.0.ns.observer.get() {
+        o.socket_connected(s);
+    }
     true
 }
 
@@ -302,20 +382,26 @@ fn dispatch(
     cost: usize,
     budget: &Arc<InboundBudget>,
 ) -> Result<(), BudgetExceeded> {
+    s.0.ns.metrics.event_received();
     let handler = s.0.ns.event_handler(&name);
-    let Some(handler) = handler else {
+    let Some((handler, layer)) = handler else {
         tracing::debug!(nsp = %s.ns(), event = %name, "no handler for event");
         return Ok(());
     };
     let ctx = EventContext {
         socket: s.clone(),
-        name: Arc::from(name),
+        name,
         args,
         ack_id: id,
         next_arg: 0,
         ack_taken: false,
+        done: None,
     };
-    match handler(ctx) {
+    let fut = match layer {
+        None => handler(ctx),
+        Some(layer) => layer.call(ctx, &handler),
+    };
+    match fut {
         Some(fut) => s.run_event(fut, cost, budget),
         None => Ok(()),
     }

@@ -6,13 +6,14 @@ use std::sync::{Arc, Weak};
 
 use tokio::sync::oneshot;
 
+use super::ack::{AckFuture, OnDrop, Pending};
 use super::emit::BroadcastOperator;
-use super::socket::{AckFuture, EmitError, OnDrop};
-use super::state::{IoInner, NsInner, Pending, Room, Socket, SocketIo, lock, read};
-use crate::adapter::RemoteSink;
-use crate::adapter::manager::packed;
-use crate::adapter::pubsub::{CallbackRef, Envelope, Message, OneOrMany};
-use crate::proto::sio::{self, Args};
+use super::rooms::Room;
+use super::tree::{IoInner, NsInner, Socket, SocketIo};
+use super::types::EmitError;
+use crate::adapter::{CallbackRef, Envelope, OneOrMany, Operation, PackedArgs, RemoteSink};
+use crate::proto::sio::Args;
+use crate::sync::{lock, read};
 
 /// What the server gives its manager: applies remote operations while the server lives.
 pub(crate) struct ClusterSink(pub(crate) Weak<IoInner>);
@@ -64,9 +65,9 @@ pub(crate) fn emit_with_remote_ack(
             }
         }))),
     );
-    io.publish(Message::Emit {
+    io.publish(Operation::Emit {
         event: event.to_owned(),
-        args: packed(args),
+        args: PackedArgs::from_args(args),
         namespace: ns.path.to_string(),
         room: Some(OneOrMany::One(sid.to_owned())),
         skip_sid: None,
@@ -100,11 +101,39 @@ fn rooms_of(v: Option<OneOrMany>) -> smallvec::SmallVec<[Room; 1]> {
         .unwrap_or_default()
 }
 
-/// Apply an operation published by another server (or a write-only emitter).
+/// The packet of a cluster emit for the local recipients: copied from the message's JSON
+/// arguments with the JSON parser, transcoded from them in one pass with msgpack, read and
+/// encoded again with a custom parser.
+fn encode_remote_emit(
+    io: &IoInner,
+    nsp: &str,
+    event: &str,
+    args: &PackedArgs,
+) -> Result<crate::proto::sio::Encoded, String> {
+    if io.config.parser.is_json() {
+        return args
+            .encode_event(nsp, event, None)
+            .map_err(|e| e.to_string());
+    }
+    if io.config.parser.is_msgpack() {
+        return args
+            .encode_event_msgpack(nsp, event, None)
+            .map(crate::proto::sio::Encoded::binary);
+    }
+    let args = args.to_args().map_err(|e| e.to_string())?;
+    io.config
+        .parser
+        .encode_event(nsp, event, None, &args)
+        .map_err(|e| e.to_string())
+}
+
+/// Apply an operation published by another server (or a write-only emitter). An emit was
+/// decoded once, by the manager; its arguments' text goes into the local packet as it is, and
+/// that one packet is shared by every local recipient, as for a local broadcast.
 pub(crate) fn apply(io: &Arc<IoInner>, env: Envelope) {
-    let Envelope { host_id, message } = env;
-    match message {
-        Message::Emit {
+    let Envelope { host_id, operation } = env;
+    match operation {
+        Operation::Emit {
             event,
             args,
             namespace: path,
@@ -115,13 +144,6 @@ pub(crate) fn apply(io: &Arc<IoInner>, env: Envelope) {
             let Some(ns) = namespace(io, &path) else {
                 return;
             };
-            let args = match Args::from_json_array(args.json, args.attachments) {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "skipping a cluster emit with invalid arguments");
-                    return;
-                }
-            };
             let op = BroadcastOperator {
                 ns,
                 rooms: rooms_of(room),
@@ -129,19 +151,27 @@ pub(crate) fn apply(io: &Arc<IoInner>, env: Envelope) {
                 local: true,
             };
             match callback {
-                None => match sio::encode_event(&op.ns.path, &event, None, &args) {
-                    Ok(enc) => op.deliver(&enc),
-                    Err(e) => tracing::warn!(error = %e, "cannot re-encode a cluster emit"),
+                None => match encode_remote_emit(io, &op.ns.path, &event, &args) {
+                    Ok(enc) => op.deliver_event(&enc, &event, || args.to_args().ok()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "skipping a cluster emit with invalid arguments");
+                    }
                 },
-                Some(cb) => emit_for_remote_host(io, &op, &event, &args, host_id, cb),
+                // Each target gets its own ack id, so its own packet.
+                Some(cb) => match args.to_args() {
+                    Ok(args) => emit_for_remote_host(io, &op, &event, &args, host_id, cb),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "skipping a cluster emit with invalid arguments");
+                    }
+                },
             }
         }
-        Message::Disconnect { sid, namespace } => {
+        Operation::Disconnect { sid, namespace } => {
             if let Some(s) = local_socket(io, &namespace, &sid) {
                 s.disconnect();
             }
         }
-        Message::EnterRoom {
+        Operation::EnterRoom {
             sid,
             namespace,
             room,
@@ -152,7 +182,7 @@ pub(crate) fn apply(io: &Arc<IoInner>, env: Envelope) {
                 }
             }
         }
-        Message::LeaveRoom {
+        Operation::LeaveRoom {
             sid,
             namespace,
             room,
@@ -161,12 +191,12 @@ pub(crate) fn apply(io: &Arc<IoInner>, env: Envelope) {
                 s.leave(&room);
             }
         }
-        Message::CloseRoom { room, namespace } => {
+        Operation::CloseRoom { room, namespace } => {
             if let Some(ns) = self::namespace(io, &namespace) {
                 ns.close_room(&room);
             }
         }
-        Message::Callback {
+        Operation::Callback {
             sid,
             namespace,
             id,
@@ -183,7 +213,7 @@ pub(crate) fn apply(io: &Arc<IoInner>, env: Envelope) {
                 tracing::debug!(id, "cluster callback for an unknown ack ignored");
                 return;
             };
-            match Args::from_json_array(args.json, args.attachments) {
+            match args.to_args() {
                 Ok(a) => {
                     let _ = p.tx.send(a);
                 }
@@ -229,15 +259,99 @@ fn emit_for_remote_host(
                 if let Some(m) = io.manager.get() {
                     m.publish(Envelope {
                         host_id: origin,
-                        message: Message::Callback {
+                        operation: Operation::Callback {
                             sid: cb.sid,
                             namespace: cb.namespace,
                             id: cb.id,
-                            args: packed(answer.args()),
+                            args: PackedArgs::from_args(answer.args()),
                         },
                     });
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde::{Serialize, Serializer};
+
+    use super::*;
+    use crate::adapter::Manager;
+
+    /// A manager that keeps what it is asked to publish.
+    #[derive(Default)]
+    struct Probe {
+        published: Mutex<Vec<Envelope>>,
+    }
+
+    impl Manager for Probe {
+        fn host_id(&self) -> &str {
+            "0123456789abcdef0123456789abcdef"
+        }
+        fn publish(&self, env: Envelope) {
+            self.published.lock().unwrap().push(env);
+        }
+        fn start(&self, _sink: Arc<dyn RemoteSink>) {}
+    }
+
+    /// A value that counts how often it is serialized.
+    struct Counted<'a>(&'a AtomicUsize);
+
+    impl Serialize for Counted<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            (("hello", 1), bytes::Bytes::from_static(b"\x01")).serialize(s)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cluster_broadcast_serializes_the_value_once() {
+        let probe = Arc::new(Probe::default());
+        let io = SocketIo::builder().manager(probe.clone()).build().unwrap();
+        let count = AtomicUsize::new(0);
+        io.of("/chat")
+            .to("r1")
+            .skip_sid("s1")
+            .emit("ev", &Counted(&count))
+            .unwrap();
+        assert_eq!(count.load(Ordering::Relaxed), 1, "serialized once");
+        let published = std::mem::take(&mut *probe.published.lock().unwrap());
+        let [env] = published.as_slice() else {
+            panic!("one message: {published:?}")
+        };
+        let Operation::Emit {
+            event,
+            args,
+            namespace,
+            room,
+            skip_sid,
+            callback,
+        } = &env.operation
+        else {
+            panic!("an emit")
+        };
+        assert_eq!((event.as_str(), namespace.as_str()), ("ev", "/chat"));
+        assert_eq!(
+            args.elements(),
+            r#"["hello",1],{"_placeholder":true,"num":0}"#
+        );
+        assert_eq!(args.attachments(), [bytes::Bytes::from_static(b"\x01")]);
+        assert_eq!(room, &Some(OneOrMany::One("r1".into())));
+        assert_eq!(skip_sid, &Some(OneOrMany::One("s1".into())));
+        assert_eq!(callback, &None);
+        // A local-only emit is not published, and still serialized once.
+        io.of("/chat")
+            .to("r1")
+            .local()
+            .emit("ev", &Counted(&count))
+            .unwrap();
+        assert_eq!(count.load(Ordering::Relaxed), 2);
+        assert!(probe.published.lock().unwrap().is_empty());
     }
 }

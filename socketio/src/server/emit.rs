@@ -5,11 +5,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use smallvec::SmallVec;
 
-use super::socket::EmitError;
-use super::state::{NsInner, Room, Sid, Socket};
-use crate::adapter::manager::{one_or_many, packed};
-use crate::adapter::pubsub::Message;
-use crate::engine::Frame;
+use super::rooms::{Room, Sid};
+use super::tree::NsInner;
+use super::types::EmitError;
+use crate::adapter::{OneOrMany, Operation, PackedArgs};
 use crate::proto::sio::{self, Args};
 
 /// Selects recipients in one namespace and emits to them. The packet is encoded once and its
@@ -78,18 +77,56 @@ impl BroadcastOperator {
 
     /// Emit `event` with `data` (argument rule as [`Socket::emit`](crate::Socket::emit)) to
     /// the local recipients, then, when the server has a cluster manager and the operator is
-    /// not [`local`](Self::local), publish it to the other servers.
+    /// not [`local`](Self::local), publish it to the other servers. `data` is serialized
+    /// once: the cluster message carries the arguments' bytes of the local packet.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        let enc = sio::encode_event(&self.ns.path, event, None, data)
+        if !self.ns.parser.is_json() {
+            return self.emit_with_parser(event, data);
+        }
+        let (enc, span) = sio::encode_event_with_args_span(&self.ns.path, event, None, data)
             .map_err(|e| EmitError::Serialize(e.to_string()))?;
-        self.deliver(&enc);
-        if !self.local {
-            let io = self.ns.io_inner();
-            if io.has_manager() {
-                let args =
-                    Args::from_serialize(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
-                publish_emit(self, event, &args);
-            }
+        self.deliver_event(&enc, event, || Args::from_serialize(data).ok());
+        self.observe_sent(event, data);
+        if let Some(m) = self.manager() {
+            publish_emit(self, m, event, PackedArgs::shared_from_event(&enc, span));
+        }
+        Ok(())
+    }
+
+    /// The cluster manager to publish this emit to: none when the server has none or the
+    /// operator is [`local`](Self::local).
+    fn manager(&self) -> Option<&Arc<dyn crate::adapter::Manager>> {
+        self.ns.manager.as_ref().filter(|_| !self.local)
+    }
+
+    /// Tell the server's observer (the Admin UI) about an emit, when one is installed.
+    fn observe_sent<T: Serialize + ?Sized>(&self, event: &str, data: &T) {
+        if let Some(o) = self.ns.observer.get() {
+            let recipients = || self.ns.targets(&self.rooms, &self.skip);
+            o.event_sent(&self.ns.path, event, &recipients, &|| {
+                Args::from_serialize(data).ok()
+            });
+        }
+    }
+
+    /// [`emit`](Self::emit) with a parser other than JSON: the packet in that encoding for
+    /// the local recipients, the JSON arguments of python's message format for the cluster.
+    fn emit_with_parser<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        let enc = self
+            .ns
+            .parser
+            .encode_event(&self.ns.path, event, None, data)
+            .map_err(|e| EmitError::Serialize(e.to_string()))?;
+        self.deliver_event(&enc, event, || Args::from_serialize(data).ok());
+        self.observe_sent(event, data);
+        if let Some(m) = self.manager() {
+            let (json, span) = sio::encode_event_with_args_span(&self.ns.path, event, None, data)
+                .map_err(|e| EmitError::Serialize(e.to_string()))?;
+            publish_emit(self, m, event, PackedArgs::shared_from_event(&json, span));
         }
         Ok(())
     }
@@ -99,39 +136,59 @@ impl BroadcastOperator {
         self.emit("message", data)
     }
 
+    /// Deliver the encoded event `enc` to the local recipients; with connection state
+    /// recovery on, first keep it in the namespace's log with its offset appended (`args`,
+    /// its arguments, are asked for only when the parser is not JSON). One packet, with one
+    /// offset, for every recipient.
+    pub(crate) fn deliver_event(
+        &self,
+        enc: &sio::Encoded,
+        event: &str,
+        args: impl FnOnce() -> Option<Args>,
+    ) {
+        let Some(store) = self.ns.recovery() else {
+            return self.deliver(enc);
+        };
+        let parser = &self.ns.parser;
+        let args = if parser.is_json() { None } else { args() };
+        let frames = store.log(&self.rooms, &self.skip, std::time::Instant::now(), |o| {
+            super::recovery::frames_with_offset(parser, &self.ns.path, event, enc, args.as_ref(), o)
+        });
+        self.deliver_frames(&frames);
+    }
+
     /// Deliver an encoded packet to the local recipients.
     pub(crate) fn deliver(&self, enc: &sio::Encoded) {
-        let mut frames: SmallVec<[Frame; 2]> = SmallVec::with_capacity(1 + enc.attachments.len());
-        frames.push(Frame::Text(enc.text.clone()));
-        frames.extend(enc.attachments.iter().cloned().map(Frame::Binary));
+        self.deliver_frames(&crate::engine::Frame::of_packet(enc));
+    }
+
+    fn deliver_frames(&self, frames: &[crate::engine::Frame]) {
+        let mut sent = 0;
         self.ns.for_each_target(&self.rooms, &self.skip, |s| {
-            let _ = s.send_frames(&frames);
+            if s.send_frames(frames).is_ok() {
+                sent += 1;
+            }
         });
+        self.ns.metrics.events_sent(sent);
     }
 }
 
 /// Publish an emit (called after the local delivery).
-fn publish_emit(op: &BroadcastOperator, event: &str, args: &Args) {
-    op.ns.io_inner().publish(Message::Emit {
-        event: event.to_owned(),
-        args: packed(args),
-        namespace: op.ns.path.to_string(),
-        room: one_or_many(&op.rooms),
-        skip_sid: one_or_many(&op.skip),
-        callback: None,
+fn publish_emit(
+    op: &BroadcastOperator,
+    manager: &Arc<dyn crate::adapter::Manager>,
+    event: &str,
+    args: PackedArgs,
+) {
+    manager.publish(crate::adapter::Envelope {
+        host_id: manager.host_id().to_owned(),
+        operation: Operation::Emit {
+            event: event.to_owned(),
+            args,
+            namespace: op.ns.path.to_string(),
+            room: OneOrMany::from_names(&op.rooms),
+            skip_sid: OneOrMany::from_names(&op.skip),
+            callback: None,
+        },
     });
-}
-
-impl Socket {
-    /// Emit to a room of this namespace, except this socket (Node's `socket.to(room)`).
-    pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone())
-            .to(room)
-            .skip_sid(self.id())
-    }
-
-    /// Emit to every socket of this namespace except this one (Node's `socket.broadcast`).
-    pub fn broadcast(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone()).skip_sid(self.id())
-    }
 }

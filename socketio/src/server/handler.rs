@@ -1,9 +1,9 @@
 //! Handler traits: how plain async functions and closures become event, connect and
 //! disconnect handlers.
 //!
-//! Each parameter of a handler is either *context* (the [`Socket`], [`SocketIo`],
-//! [`State<T>`], an [`AckSender`], the [`EventName`], the remaining arguments as
-//! [`Rest<T>`]) or the *next positional argument* of the event, deserialized with serde. The
+//! Each parameter of a handler is either *context* (the [`Socket`], its [`Namespace`](super::Namespace), the
+//! [`SocketIo`], [`State<T>`], an [`AckSender`], the [`EventName`], the remaining arguments
+//! as [`Rest<T>`]) or the *next positional argument* of the event, deserialized with serde. The
 //! two kinds are told apart by a marker type parameter (`M`), so both can be implemented for
 //! whole families of types without overlapping.
 
@@ -13,50 +13,33 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub(crate) use super::state::{BoxFuture, ErasedConnect, ErasedDisconnect, ErasedEvent};
-pub use super::state::{ConnectContext, DisconnectContext, EventContext};
-use super::state::{Socket, SocketIo};
+use super::ack::{AckOutcome, AckValue};
+pub use super::reject::{ArgError, ConnectParamError, ParamError};
+pub use super::tree::{ConnectContext, DisconnectContext, EventContext};
+use super::tree::{ErasedConnect, ErasedDisconnect, ErasedEvent, Socket, SocketIo};
 use super::types::{ConnectError, DisconnectReason, EventName, Handshake, Rest, State};
+use crate::proto::parser::Parser;
 use crate::proto::sio::{Args, EncodeError, Encoded};
+use crate::sync::BoxFuture;
 
-/// Marker: a context parameter.
-#[doc(hidden)]
+/// The marker type of a context parameter: name it when you implement
+/// [`FromEventParam`], [`FromConnectParam`] or [`FromDisconnectParam`] for your own type
+/// (see [`EventContext`] for an example). Payload arguments use another marker, so that a
+/// type is context or payload, never both.
 pub enum ViaContext {}
 /// Marker: a positional payload argument.
 #[doc(hidden)]
 pub enum ViaPayload {}
 
-/// Why an event handler was not called.
-#[doc(hidden)]
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ParamError {
-    /// Argument `index` (0-based, after the event name) did not deserialize.
-    Payload {
-        index: usize,
-        error: serde_json::Error,
-    },
-    /// `State<T>` was asked for but no state of that type was registered.
-    MissingState(&'static str),
-}
-
-impl std::fmt::Display for ParamError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Payload { index, error } => write!(f, "invalid argument {}: {error}", index + 1),
-            Self::MissingState(t) => write!(f, "no state of type `{t}` was registered"),
-        }
-    }
-}
-
 /// A type that can be a parameter of an event handler.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of an event handler",
     label = "neither a context type nor deserializable",
-    note = "a parameter is either context (`Socket`, `SocketIo`, `State<T>`, `AckSender`, `EventName`, `Rest<T>`) or an event argument: derive `serde::Deserialize` for it"
+    note = "a parameter is either context (`Socket`, `Namespace`, `SocketIo`, `State<T>`, `AckSender`, `EventName`, `Rest<T>`) or an event argument: derive `serde::Deserialize` for it"
 )]
 pub trait FromEventParam<M>: Sized {
-    #[doc(hidden)]
+    /// Extract the parameter from the event (see [`EventContext`]'s methods); an `Err`
+    /// refuses the event: the handler is not called and the client gets the rejection ack.
     fn from_event(ctx: &mut EventContext) -> Result<Self, ParamError>;
 }
 
@@ -67,7 +50,7 @@ impl<T: DeserializeOwned> FromEventParam<ViaPayload> for T {
         ctx.next_arg += 1;
         ctx.args
             .get(index)
-            .map_err(|error| ParamError::Payload { index, error })
+            .map_err(|error| ParamError::Payload(ArgError { index, error }))
     }
 }
 
@@ -94,7 +77,7 @@ impl<T: Send + Sync + 'static> FromEventParam<ViaContext> for State<T> {
 
 impl FromEventParam<ViaContext> for EventName {
     fn from_event(ctx: &mut EventContext) -> Result<Self, ParamError> {
-        Ok(EventName(ctx.name.clone()))
+        Ok(EventName(Arc::from(ctx.name.as_str())))
     }
 }
 
@@ -114,7 +97,7 @@ impl<T: DeserializeOwned> FromEventParam<ViaContext> for Rest<T> {
             out.push(
                 ctx.args
                     .get(index)
-                    .map_err(|error| ParamError::Payload { index, error })?,
+                    .map_err(|error| ParamError::Payload(ArgError { index, error }))?,
             );
         }
         Ok(Rest(out))
@@ -147,137 +130,35 @@ impl FromEventParam<ViaContext> for Args {
 )]
 pub trait IntoAck: Send + 'static {
     #[doc(hidden)]
-    fn encode_ack(&self, nsp: &str, id: u64) -> Result<Encoded, EncodeError>;
+    fn encode_ack(&self, parser: &Parser, nsp: &str, id: u64) -> Result<Encoded, EncodeError>;
 }
 
 impl<T: Serialize + Send + 'static> IntoAck for T {
-    fn encode_ack(&self, nsp: &str, id: u64) -> Result<Encoded, EncodeError> {
-        crate::proto::sio::encode_ack(nsp, id, &AckValue(self))
+    fn encode_ack(&self, parser: &Parser, nsp: &str, id: u64) -> Result<Encoded, EncodeError> {
+        parser.encode_ack(nsp, id, &AckValue(self))
     }
 }
 
-/// Serializes a handler's return value with the `Result` rule of [`IntoAck`].
-pub(crate) struct AckValue<'a, T: ?Sized>(pub(crate) &'a T);
-
-impl<T: Serialize + ?Sized> Serialize for AckValue<'_, T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(top::TopLevel(s))
-    }
-}
-
-mod top {
-    //! A serializer that forwards everything to the argument serializer, except a top-level
-    //! `Result`: `Ok(v)` is serialized as `v` (so a tuple is still several arguments) and
-    //! `Err(e)` as the single argument `{"error": e}`.
-    use serde::ser::{SerializeMap, SerializeTuple};
-    use serde::{Serialize, Serializer};
-
-    pub(super) struct TopLevel<S>(pub(super) S);
-
-    struct ErrorObject<'a, T: ?Sized>(&'a T);
-
-    impl<T: Serialize + ?Sized> Serialize for ErrorObject<'_, T> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut m = s.serialize_map(Some(1))?;
-            m.serialize_entry("error", self.0)?;
-            m.end()
-        }
-    }
-
-    macro_rules! forward {
-        ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-            $(fn $name(self, $($arg: $ty),*) -> Result<$ret, S::Error> { self.0.$name($($arg),*) })*
-        };
-    }
-
-    impl<S: Serializer> Serializer for TopLevel<S> {
-        type Ok = S::Ok;
-        type Error = S::Error;
-        type SerializeSeq = S::SerializeSeq;
-        type SerializeTuple = S::SerializeTuple;
-        type SerializeTupleStruct = S::SerializeTupleStruct;
-        type SerializeTupleVariant = S::SerializeTupleVariant;
-        type SerializeMap = S::SerializeMap;
-        type SerializeStruct = S::SerializeStruct;
-        type SerializeStructVariant = S::SerializeStructVariant;
-
-        forward! {
-            serialize_bool(v: bool) -> S::Ok;
-            serialize_i8(v: i8) -> S::Ok;
-            serialize_i16(v: i16) -> S::Ok;
-            serialize_i32(v: i32) -> S::Ok;
-            serialize_i64(v: i64) -> S::Ok;
-            serialize_i128(v: i128) -> S::Ok;
-            serialize_u8(v: u8) -> S::Ok;
-            serialize_u16(v: u16) -> S::Ok;
-            serialize_u32(v: u32) -> S::Ok;
-            serialize_u64(v: u64) -> S::Ok;
-            serialize_u128(v: u128) -> S::Ok;
-            serialize_f32(v: f32) -> S::Ok;
-            serialize_f64(v: f64) -> S::Ok;
-            serialize_char(v: char) -> S::Ok;
-            serialize_str(v: &str) -> S::Ok;
-            serialize_bytes(v: &[u8]) -> S::Ok;
-            serialize_none() -> S::Ok;
-            serialize_unit() -> S::Ok;
-            serialize_unit_struct(name: &'static str) -> S::Ok;
-            serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> S::Ok;
-            serialize_seq(len: Option<usize>) -> S::SerializeSeq;
-            serialize_tuple(len: usize) -> S::SerializeTuple;
-            serialize_tuple_struct(name: &'static str, len: usize) -> S::SerializeTupleStruct;
-            serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> S::SerializeTupleVariant;
-            serialize_map(len: Option<usize>) -> S::SerializeMap;
-            serialize_struct(name: &'static str, len: usize) -> S::SerializeStruct;
-            serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> S::SerializeStructVariant;
-        }
-
-        fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<S::Ok, S::Error> {
-            self.0.serialize_some(v)
-        }
-
-        fn serialize_newtype_struct<T: Serialize + ?Sized>(
-            self,
-            name: &'static str,
-            v: &T,
-        ) -> Result<S::Ok, S::Error> {
-            self.0.serialize_newtype_struct(name, v)
-        }
-
-        fn serialize_newtype_variant<T: Serialize + ?Sized>(
-            self,
-            name: &'static str,
-            index: u32,
-            variant: &'static str,
-            v: &T,
-        ) -> Result<S::Ok, S::Error> {
-            match (name, variant) {
-                ("Result", "Ok") => v.serialize(self.0),
-                ("Result", "Err") => {
-                    let mut t = self.0.serialize_tuple(1)?;
-                    t.serialize_element(&ErrorObject(v))?;
-                    t.end()
-                }
-                _ => self.0.serialize_newtype_variant(name, index, variant, v),
-            }
-        }
-
-        fn is_human_readable(&self) -> bool {
-            self.0.is_human_readable()
-        }
-    }
-}
-
-/// Sends the "argument did not deserialize" outcome: a warning in the log, and an error ack
-/// when the client asked for one. The handler is not called.
-fn reject_event(ctx: &EventContext, err: &ParamError) {
+/// Sends the "handler not called" outcome: a warning in the log, and the rejection ack
+/// (the namespace's [`RejectAck`](crate::RejectAck), else the server's) when the client asked
+/// for one; then tells the middleware, if any.
+pub(crate) fn reject_event(ctx: EventContext, err: &ParamError) {
     tracing::warn!(
         nsp = %ctx.socket.ns(), sid = %ctx.socket.id(), event = %ctx.name,
         "event handler not called: {err}"
     );
     if let Some(id) = ctx.ack_id {
-        let msg = format!("{err}");
-        let r: Result<(), String> = Err(msg);
-        ctx.socket.send_ack(id, &r);
+        let ns_reject = crate::sync::read(&ctx.socket.0.ns.handlers)
+            .reject_ack
+            .clone();
+        let reject =
+            ns_reject.unwrap_or_else(|| ctx.socket.0.ns.io_inner().config.reject_ack.clone());
+        if let Some(ack) = reject.ack_for(err) {
+            ctx.socket.send_ack(id, &ack);
+        }
+    }
+    if let Some(done) = ctx.done {
+        done(AckOutcome::Rejected(err));
     }
 }
 
@@ -287,34 +168,88 @@ fn reject_event(ctx: &EventContext, err: &ParamError) {
 pub(crate) fn run_event<Fut, R>(
     mut ctx: EventContext,
     call: impl FnOnce(&mut EventContext) -> Result<Fut, ParamError>,
-    ack: fn(&R, &str, u64) -> Result<Encoded, EncodeError>,
-) -> Option<BoxFuture<()>>
+    ack: fn(&R, &Parser, &str, u64) -> Result<Encoded, EncodeError>,
+) -> Option<BoxFuture<'static, ()>>
 where
     Fut: Future<Output = R> + Send + 'static,
     R: Send + 'static,
 {
-    let fut = match call(&mut ctx) {
+    // Disabled (no formatting, no allocation) unless a subscriber wants `debug` here.
+    let span = tracing::debug_span!(
+        target: "socketio::server",
+        "event",
+        nsp = %ctx.socket.ns(),
+        event = %ctx.name,
+        ack_id = ctx.ack_id,
+        outcome = tracing::field::Empty,
+        duration_us = tracing::field::Empty,
+    );
+    // With no subscriber and no recorder: no enter/exit, no clock read.
+    let traced = !span.is_disabled();
+    let start = (traced || ctx.socket.0.ns.metrics.timed()).then(std::time::Instant::now);
+    let called = if traced {
+        let _entered = span.enter();
+        call(&mut ctx)
+    } else {
+        call(&mut ctx)
+    };
+    let fut = match called {
         Ok(fut) => fut,
         Err(e) => {
-            reject_event(&ctx, &e);
+            span.record("outcome", "invalid_args");
+            let _entered = span.enter();
+            reject_event(ctx, &e);
             return None;
         }
     };
+    let span = traced.then_some(span);
     let EventContext {
         socket,
         ack_id,
         ack_taken,
+        done,
         ..
     } = ctx;
     Some(Box::pin(async move {
-        let r = fut.await;
-        if let (Some(id), false) = (ack_id, ack_taken) {
-            match ack(&r, socket.ns(), id) {
+        let r = match &span {
+            Some(span) => tracing::Instrument::instrument(fut, span.clone()).await,
+            None => fut.await,
+        };
+        if let Some(start) = start {
+            let elapsed = start.elapsed();
+            socket.0.ns.metrics.handler_duration(elapsed.as_secs_f64());
+            if let Some(span) = &span {
+                span.record("outcome", "ok");
+                let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+                span.record("duration_us", us);
+            }
+        }
+        match (ack_id, ack_taken) {
+            (Some(id), false) => match ack(&r, socket.parser(), socket.ns(), id) {
                 Ok(enc) => {
-                    let _ = socket.send_encoded(&enc);
+                    if socket.send_encoded(&enc).is_ok() {
+                        socket.0.ns.metrics.ack_sent();
+                    }
+                    if let Some(done) = done {
+                        done(AckOutcome::Sent(&enc));
+                    }
                 }
                 Err(e) => {
-                    tracing::warn!(sid = %socket.id(), "cannot serialize the acknowledgement: {e}")
+                    let _entered = span.as_ref().map(|s| s.enter());
+                    tracing::warn!(sid = %socket.id(), "cannot serialize the acknowledgement: {e}");
+                    if let Some(done) = done {
+                        done(AckOutcome::EncodeFailed(&e));
+                    }
+                }
+            },
+            (_, true) => {
+                if let Some(done) = done {
+                    done(AckOutcome::Manual);
+                }
+            }
+            (None, false) => {
+                if let Some(done) = done {
+                    done(AckOutcome::NotRequested);
                 }
             }
         }
@@ -327,7 +262,7 @@ pub(crate) fn run_connect<Fut, R>(
     ctx: ConnectContext,
     call: impl FnOnce(&ConnectContext) -> Result<Fut, ConnectParamError>,
     ret: fn(R) -> Result<(), ConnectError>,
-) -> BoxFuture<Result<(), ConnectError>>
+) -> BoxFuture<'static, Result<(), ConnectError>>
 where
     Fut: Future<Output = R> + Send + 'static,
     R: Send + 'static,
@@ -336,7 +271,7 @@ where
         Ok(fut) => Box::pin(async move { ret(fut.await) }),
         Err(e) => {
             tracing::warn!(nsp = %ctx.socket.ns(), "connect handler not called: {e}");
-            let err = ConnectError::new(e.to_string());
+            let err = e.into_connect_error();
             Box::pin(async move { Err(err) })
         }
     }
@@ -346,7 +281,7 @@ where
 pub(crate) fn run_disconnect<Fut>(
     ctx: DisconnectContext,
     call: impl FnOnce(&DisconnectContext) -> Option<Fut>,
-) -> BoxFuture<()>
+) -> BoxFuture<'static, ()>
 where
     Fut: Future<Output = ()> + Send + 'static,
 {
@@ -363,11 +298,11 @@ where
 /// [`FromEventParam`] and whose output implements [`IntoAck`].
 #[diagnostic::on_unimplemented(
     message = "this function cannot be an event handler",
-    note = "an event handler is an `async` fn or closure; each parameter is context (`Socket`, `SocketIo`, `State<T>`, `AckSender`, `EventName`, `Rest<T>`) or a `Deserialize` argument, and its output is `()` or `Serialize`"
+    note = "an event handler is an `async` fn or closure; each parameter is context (`Socket`, `Namespace`, `SocketIo`, `State<T>`, `AckSender`, `EventName`, `Rest<T>`) or a `Deserialize` argument, and its output is `()` or `Serialize`"
 )]
 pub trait EventHandler<M>: Send + Sync + 'static {
     #[doc(hidden)]
-    fn call(&self, ctx: EventContext) -> Option<BoxFuture<()>>;
+    fn call(&self, ctx: EventContext) -> Option<BoxFuture<'static, ()>>;
 }
 
 pub(crate) fn erase_event<H: EventHandler<M>, M>(h: H) -> ErasedEvent {
@@ -384,7 +319,7 @@ macro_rules! impl_event_handler {
             R: IntoAck,
             $($ty: FromEventParam<$m> + Send + 'static,)*
         {
-            fn call(&self, ctx: EventContext) -> Option<BoxFuture<()>> {
+            fn call(&self, ctx: EventContext) -> Option<BoxFuture<'static, ()>> {
                 run_event(
                     ctx,
                     |ctx| {
@@ -419,36 +354,17 @@ all_arities!(impl_event_handler);
 // ---------------------------------------------------------------------------------------------
 // Connect
 
-/// A type that can be a parameter of a connect handler: context (`Socket`, `SocketIo`,
-/// `State<T>`, `Handshake`) or the auth payload, deserialized (`{}` when the client sent none).
+/// A type that can be a parameter of a connect handler: context (`Socket`, `Namespace`,
+/// `SocketIo`, `State<T>`, `Handshake`) or the auth payload, deserialized (`{}` when the client sent none).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of a connect handler",
     label = "neither a context type nor deserializable",
-    note = "a connect parameter is context (`Socket`, `SocketIo`, `State<T>`, `Handshake`) or the auth payload: derive `serde::Deserialize` for it"
+    note = "a connect parameter is context (`Socket`, `Namespace`, `SocketIo`, `State<T>`, `Handshake`) or the auth payload: derive `serde::Deserialize` for it"
 )]
 pub trait FromConnectParam<M>: Sized {
-    #[doc(hidden)]
+    /// Extract the parameter from the connection (see [`ConnectContext`]'s methods); an
+    /// `Err` refuses the connection with a CONNECT_ERROR.
     fn from_connect(ctx: &ConnectContext) -> Result<Self, ConnectParamError>;
-}
-
-/// Why a connect handler was not called.
-#[doc(hidden)]
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ConnectParamError {
-    /// The auth payload did not deserialize.
-    Auth(serde_json::Error),
-    /// Missing state.
-    MissingState(&'static str),
-}
-
-impl std::fmt::Display for ConnectParamError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Auth(e) => write!(f, "invalid auth payload: {e}"),
-            Self::MissingState(t) => write!(f, "no state of type `{t}` was registered"),
-        }
-    }
 }
 
 #[diagnostic::do_not_recommend]
@@ -530,11 +446,11 @@ impl<T: IntoConnectResult> IntoConnectResult for Result<T, ConnectError> {
 /// an [`IntoConnectResult`].
 #[diagnostic::on_unimplemented(
     message = "this function cannot be a connect handler",
-    note = "a connect handler is an `async` fn or closure; parameters are context (`Socket`, `SocketIo`, `State<T>`, `Handshake`) or the `Deserialize` auth payload; it returns `()`, `bool` or `Result<(), ConnectError>`"
+    note = "a connect handler is an `async` fn or closure; parameters are context (`Socket`, `Namespace`, `SocketIo`, `State<T>`, `Handshake`) or the `Deserialize` auth payload; it returns `()`, `bool` or `Result<(), ConnectError>`"
 )]
 pub trait ConnectHandler<M>: Send + Sync + 'static {
     #[doc(hidden)]
-    fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), ConnectError>>;
+    fn call(&self, ctx: ConnectContext) -> BoxFuture<'static, Result<(), ConnectError>>;
 }
 
 pub(crate) fn erase_connect<H: ConnectHandler<M>, M>(h: H) -> ErasedConnect {
@@ -551,7 +467,7 @@ macro_rules! impl_connect_handler {
             R: IntoConnectResult,
             $($ty: FromConnectParam<$m> + Send + 'static,)*
         {
-            fn call(&self, ctx: ConnectContext) -> BoxFuture<Result<(), ConnectError>> {
+            fn call(&self, ctx: ConnectContext) -> BoxFuture<'static, Result<(), ConnectError>> {
                 run_connect(
                     ctx,
                     |ctx| {
@@ -570,15 +486,16 @@ all_arities!(impl_connect_handler);
 // ---------------------------------------------------------------------------------------------
 // Disconnect
 
-/// A type that can be a parameter of a disconnect handler: `Socket`, `SocketIo`, `State<T>`,
-/// `DisconnectReason`.
+/// A type that can be a parameter of a disconnect handler: `Socket`, `Namespace`, `SocketIo`,
+/// `State<T>`, `DisconnectReason`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of a disconnect handler",
     label = "not a disconnect parameter: a disconnect carries no event arguments",
-    note = "a disconnect parameter is `Socket`, `SocketIo`, `State<T>` or `DisconnectReason`"
+    note = "a disconnect parameter is `Socket`, `Namespace`, `SocketIo`, `State<T>` or `DisconnectReason`"
 )]
 pub trait FromDisconnectParam<M>: Sized {
-    #[doc(hidden)]
+    /// Extract the parameter (see [`DisconnectContext`]'s methods); `None` skips the
+    /// disconnect handler (with a warning).
     fn from_disconnect(ctx: &DisconnectContext) -> Option<Self>;
 }
 
@@ -609,11 +526,11 @@ impl<T: Send + Sync + 'static> FromDisconnectParam<ViaContext> for State<T> {
 /// A disconnect handler: an `async` fn or closure with [`FromDisconnectParam`] parameters.
 #[diagnostic::on_unimplemented(
     message = "this function cannot be a disconnect handler",
-    note = "a disconnect handler is an `async` fn or closure taking `Socket`, `SocketIo`, `State<T>` or `DisconnectReason` and returning `()`"
+    note = "a disconnect handler is an `async` fn or closure taking `Socket`, `Namespace`, `SocketIo`, `State<T>` or `DisconnectReason` and returning `()`"
 )]
 pub trait DisconnectHandler<M>: Send + Sync + 'static {
     #[doc(hidden)]
-    fn call(&self, ctx: DisconnectContext) -> BoxFuture<()>;
+    fn call(&self, ctx: DisconnectContext) -> BoxFuture<'static, ()>;
 }
 
 pub(crate) fn erase_disconnect<H: DisconnectHandler<M>, M>(h: H) -> ErasedDisconnect {
@@ -629,7 +546,7 @@ macro_rules! impl_disconnect_handler {
             Fut: Future<Output = ()> + Send + 'static,
             $($ty: FromDisconnectParam<$m> + Send + 'static,)*
         {
-            fn call(&self, ctx: DisconnectContext) -> BoxFuture<()> {
+            fn call(&self, ctx: DisconnectContext) -> BoxFuture<'static, ()> {
                 run_disconnect(ctx, |ctx| {
                     $(let $ty = $ty::from_disconnect(ctx)?;)*
                     Some((self)($($ty),*))
@@ -663,18 +580,6 @@ impl AckSender {
     pub fn send<T: Serialize + ?Sized>(self, data: &T) {
         if let Some(id) = self.id {
             self.socket.send_ack(id, data);
-        }
-    }
-}
-
-impl Socket {
-    /// Send the acknowledgement `id` with a handler's return value.
-    pub(crate) fn send_ack<T: Serialize + ?Sized>(&self, id: u64, value: &T) {
-        match crate::proto::sio::encode_ack(self.ns(), id, &AckValue(value)) {
-            Ok(enc) => {
-                let _ = self.send_encoded(&enc);
-            }
-            Err(e) => tracing::warn!(sid = %self.id(), "cannot serialize the acknowledgement: {e}"),
         }
     }
 }

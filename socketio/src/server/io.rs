@@ -1,25 +1,33 @@
-//! The server handle ([`SocketIo`]), its builder and configuration.
+//! The server handle ([`SocketIo`]) and its builder: the namespace map, the engine that
+//! carries the server, the cluster manager, shared state.
 
 use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::ack::RemoteAcks;
 use super::class::{self, BuildError, NamespaceClass, PendingClass};
 use super::cluster::ClusterSink;
+use super::config::ServerConfig;
 use super::emit::BroadcastOperator;
 use super::ns::Namespace;
-use super::socket::EmitError;
-use super::state::{
-    Client, Handlers, IoInner, NsInner, ServerConfig, Socket, SocketIo, lock, read, write,
-};
-use super::types::StateMap;
+use super::tree::{Client, Handlers, IoInner, NsInner, Observer, ObserverSlot, Socket, SocketIo};
+use super::types::{EmitError, State, StateMap};
+use crate::adapter::{Envelope, Operation};
 use crate::engine::{Engine, EngineConfig};
 use crate::router::RouterOptions;
+use crate::sync::{lock, read, write};
 
 impl SocketIo {
+    /// Install the server's observer (`crate::admin`); false when one is installed already.
+    pub(crate) fn set_observer(&self, observer: Arc<dyn Observer>) -> bool {
+        self.inner.observer.set(observer).is_ok()
+    }
+
     /// Start configuring a server.
     pub fn builder() -> SocketIoBuilder {
         SocketIoBuilder::default()
@@ -93,18 +101,21 @@ impl SocketIo {
         self.inner.tasks.count.load(Ordering::Acquire)
     }
 
-    /// The Engine.IO engine carrying this server (created on first use).
+    /// The Engine.IO engine carrying this server: the one a router or a connection still
+    /// holds, else a new one.
     pub(crate) fn engine(&self) -> Engine<Client> {
         let mut slot = lock(&self.inner.engine);
-        slot.get_or_insert_with(|| {
-            Engine::new(
-                self.inner.config.engine.clone(),
-                Client {
-                    io: self.inner.clone(),
-                },
-            )
-        })
-        .clone()
+        if let Some(inner) = slot.upgrade() {
+            return Engine { inner };
+        }
+        let engine = Engine::new(
+            self.inner.config.engine.clone(),
+            Client {
+                io: self.inner.clone(),
+            },
+        );
+        *slot = Arc::downgrade(&engine.inner);
+        engine
     }
 
     /// An axum `Router` serving the Socket.IO endpoint at [`ServerConfig::path`]; every other
@@ -143,12 +154,115 @@ impl SocketIo {
     /// Stop: disconnect every client with reason "server shutting down", wait for handlers in
     /// flight (disconnect handlers included), then return.
     pub async fn shutdown(&self) {
-        // Taking the engine out also breaks the server <-> engine reference cycle.
-        let engine = lock(&self.inner.engine).take();
-        if let Some(engine) = engine {
-            engine.shutdown().await;
+        // Forgotten: a router asked for after shutdown gets a new engine.
+        let engine = std::mem::take(&mut *lock(&self.inner.engine)).upgrade();
+        if let Some(inner) = engine {
+            Engine { inner }.shutdown().await;
         }
         self.inner.tasks.wait_idle().await;
+    }
+}
+
+impl IoInner {
+    pub(crate) fn new(config: ServerConfig, state: StateMap) -> Arc<Self> {
+        Arc::new(Self {
+            config,
+            namespaces: RwLock::new(HashMap::new()),
+            any_ns: RwLock::new(None),
+            state,
+            tasks: Arc::default(),
+            engine: Mutex::new(Weak::new()),
+            manager: OnceLock::new(),
+            remote_acks: Mutex::new(RemoteAcks::default()),
+            observer: ObserverSlot::default(),
+        })
+    }
+
+    /// A stand-in for a server that no longer exists (never reached in practice).
+    pub(crate) fn detached() -> Arc<Self> {
+        Self::new(ServerConfig::default(), StateMap::new())
+    }
+
+    /// The namespace a client may connect to: registered, or created on demand for the `*`
+    /// catch-all namespace, with `accept_any_namespace`, or `/`. The connecting socket is
+    /// counted as a member (under the map's lock, so an emptied namespace created on demand
+    /// cannot be removed meanwhile); [`NsInner::release_member`] undoes it when it closes.
+    pub(crate) fn ns_for_connect(self: &Arc<Self>, path: &str) -> Option<Arc<NsInner>> {
+        {
+            let map = read(&self.namespaces);
+            if let Some(ns) = map.get(path) {
+                ns.members.fetch_add(1, Ordering::AcqRel);
+                return Some(ns.clone());
+            }
+        }
+        let handlers = read(&self.any_ns).clone();
+        let handlers = match handlers {
+            Some(h) => h,
+            None if self.config.accept_any_namespace || path == "/" => {
+                Arc::new(RwLock::new(Handlers::default()))
+            }
+            None => return None,
+        };
+        let mut map = write(&self.namespaces);
+        let ns = map
+            .entry(Arc::from(path))
+            .or_insert_with(|| {
+                let dynamic = path != "/";
+                let ns =
+                    NsInner::with_metrics(Arc::from(path), Arc::downgrade(self), handlers, dynamic);
+                ns.in_map.store(true, Ordering::Release);
+                ns
+            })
+            .clone();
+        ns.members.fetch_add(1, Ordering::AcqRel);
+        Some(ns)
+    }
+
+    /// The namespace at `path` to register handlers on: the one in the map (kept from now on
+    /// even when empty), or `detached` inserted there.
+    pub(crate) fn attach(&self, detached: &Arc<NsInner>) -> Arc<NsInner> {
+        let mut map = write(&self.namespaces);
+        let ns = map
+            .entry(detached.path.clone())
+            .or_insert_with(|| {
+                detached.in_map.store(true, Ordering::Release);
+                detached.clone()
+            })
+            .clone();
+        ns.persistent.store(true, Ordering::Release);
+        ns
+    }
+}
+
+impl IoInner {
+    /// Publish `operation` under this server's host id, when a manager is configured.
+    pub(crate) fn publish(&self, operation: Operation) {
+        if let Some(m) = self.manager.get() {
+            m.publish(Envelope {
+                host_id: m.host_id().to_owned(),
+                operation,
+            });
+        }
+    }
+
+    pub(crate) fn has_manager(&self) -> bool {
+        self.manager.get().is_some()
+    }
+}
+
+impl std::fmt::Debug for SocketIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIo")
+            .field("path", &self.inner.config.path)
+            .finish()
+    }
+}
+
+impl SocketIo {
+    /// Shared state of type `T` registered with [`SocketIoBuilder::state`](crate::SocketIoBuilder::state).
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<State<T>> {
+        let any = self.inner.state.get(&TypeId::of::<T>())?.clone();
+        any.downcast::<T>().ok().map(State)
     }
 }
 
@@ -275,6 +389,21 @@ impl SocketIoBuilder {
 
     // -- every other `ServerConfig` field ------------------------------------------------
 
+    /// The packet encoding of every connection (default: JSON text). Sets
+    /// [`ServerConfig::parser`](crate::ServerConfig::parser).
+    ///
+    /// ```
+    /// use socketio::{SocketIo, proto::parser::Parser};
+    ///
+    /// // Clients use socket.io-msgpack-parser, or python-socketio's serializer='msgpack'.
+    /// let io = SocketIo::builder().parser(Parser::msgpack()).build().unwrap();
+    /// # let _ = io;
+    /// ```
+    pub fn parser(mut self, parser: crate::proto::parser::Parser) -> Self {
+        self.config.parser = parser;
+        self
+    }
+
     /// Most binary attachments in one packet (default 10). Sets [`ServerConfig::max_attachments`](crate::ServerConfig::max_attachments); see there for what a client sees at the limit.
     pub fn max_attachments(mut self, value: usize) -> Self {
         self.config.max_attachments = value;
@@ -296,6 +425,20 @@ impl SocketIoBuilder {
     /// Most bytes of events of one connection waiting for their handlers (default 4 MiB). Sets [`ServerConfig::max_queued_event_bytes`](crate::ServerConfig::max_queued_event_bytes); see there for what a client sees at the limit.
     pub fn max_queued_event_bytes(mut self, value: usize) -> Self {
         self.config.max_queued_event_bytes = value;
+        self
+    }
+
+    /// Turn on connection state recovery (default off). Sets [`ServerConfig::connection_state_recovery`](crate::ServerConfig::connection_state_recovery); see [`RecoveryConfig`](crate::RecoveryConfig) for what is recovered and the limits.
+    ///
+    /// ```
+    /// let io = socketio::SocketIo::builder()
+    ///     .connection_state_recovery(socketio::RecoveryConfig::default())
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = io;
+    /// ```
+    pub fn connection_state_recovery(mut self, value: super::recovery::RecoveryConfig) -> Self {
+        self.config.connection_state_recovery = Some(value);
         self
     }
 
@@ -347,6 +490,14 @@ impl SocketIoBuilder {
         self
     }
 
+    /// The acknowledgement of an event whose handler was not called (default
+    /// `{"error": "<message>"}`). Sets [`ServerConfig::reject_ack`](crate::ServerConfig::reject_ack);
+    /// a namespace may override it ([`Namespace::reject_ack`](crate::Namespace::reject_ack)).
+    pub fn reject_ack(mut self, value: crate::RejectAck) -> Self {
+        self.config.reject_ack = value;
+        self
+    }
+
     // -- every other `EngineConfig` field ------------------------------------------------
 
     /// How long a polling -> WebSocket upgrade may take (default 10 s). Sets [`EngineConfig::upgrade_timeout`](crate::engine::EngineConfig::upgrade_timeout).
@@ -370,6 +521,19 @@ impl SocketIoBuilder {
     /// Offer the upgrade to WebSocket in polling handshakes (default true). Sets [`EngineConfig::allow_upgrades`](crate::engine::EngineConfig::allow_upgrades).
     pub fn allow_upgrades(mut self, value: bool) -> Self {
         self.config.engine.allow_upgrades = value;
+        self
+    }
+
+    /// Also accept Engine.IO v3 / Socket.IO protocol v4 clients (socket.io-client 2.x), as
+    /// Node's `allowEIO3` (default false). Sets [`EngineConfig::allow_eio3`](crate::engine::EngineConfig::allow_eio3).
+    ///
+    /// ```
+    /// # fn f() -> Result<(), socketio::BuildError> {
+    /// let io = socketio::SocketIo::builder().allow_eio3(true).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_eio3(mut self, value: bool) -> Self {
+        self.config.engine.allow_eio3 = value;
         self
     }
 
@@ -430,6 +594,12 @@ impl SocketIoBuilder {
     /// Outgoing WebSocket bytes gathered before a write (default 65,536). Sets [`EngineConfig::ws_write_buffer`](crate::engine::EngineConfig::ws_write_buffer).
     pub fn ws_write_buffer(mut self, value: usize) -> Self {
         self.config.engine.ws_write_buffer = value;
+        self
+    }
+
+    /// permessage-deflate on WebSockets whose client offers it, compressing messages of at least the threshold (default `None`: off; Node's threshold is 1024). Sets [`EngineConfig::ws_per_message_deflate`](crate::engine::EngineConfig::ws_per_message_deflate): pass a threshold or `None`.
+    pub fn ws_per_message_deflate(mut self, threshold: impl Into<Option<usize>>) -> Self {
+        self.config.engine.ws_per_message_deflate = threshold.into();
         self
     }
 
@@ -494,5 +664,65 @@ impl SocketIoBuilder {
         let io = SocketIo { inner };
         class::register_all(|path| io.of(path).attached().handlers.clone(), self.classes)?;
         Ok(io)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn server() -> SocketIo {
+        let io = SocketIo::builder().build().unwrap();
+        io.of("/").on("echo", async |msg: String| msg);
+        io
+    }
+
+    /// The server and its engine do not own each other: once the last handle and the last
+    /// router are gone, both are freed, without `shutdown()`.
+    #[tokio::test]
+    async fn dropping_the_io_and_its_router_frees_server_and_engine() {
+        let io = server();
+        let router = io.router();
+        let weak_io = Arc::downgrade(&io.inner);
+        let weak_engine = lock(&io.inner.engine).clone();
+        assert!(
+            weak_engine.upgrade().is_some(),
+            "the router holds the engine"
+        );
+        drop(router);
+        assert!(weak_io.upgrade().is_some(), "the handle holds the server");
+        drop(io);
+        assert!(
+            weak_io.upgrade().is_none(),
+            "the server outlived its handles"
+        );
+        assert!(
+            weak_engine.upgrade().is_none(),
+            "the engine outlived its router"
+        );
+    }
+
+    /// A router alone keeps serving: it owns the engine, which owns the server.
+    #[tokio::test]
+    async fn a_router_keeps_the_server_alive() {
+        let io = server();
+        let router = io.router();
+        let weak_io = Arc::downgrade(&io.inner);
+        drop(io);
+        assert!(
+            weak_io.upgrade().is_some(),
+            "the router's engine holds the server"
+        );
+        drop(router);
+        assert!(weak_io.upgrade().is_none());
+    }
+
+    /// Two routers of one server share its engine (one session table).
+    #[tokio::test]
+    async fn routers_share_one_engine() {
+        let io = server();
+        let (a, b) = (io.engine(), io.engine());
+        assert!(Arc::ptr_eq(&a.inner, &b.inner));
     }
 }

@@ -50,6 +50,7 @@ impl InboundBudget {
             self.release(bytes);
             return Err(BudgetExceeded);
         }
+        super::metrics::inbound_queued(1.0);
         Ok(Charge {
             budget: self.clone(),
             bytes,
@@ -81,6 +82,7 @@ pub(crate) struct Charge {
 
 impl Drop for Charge {
     fn drop(&mut self) {
+        super::metrics::inbound_queued(-1.0);
         self.budget.release(self.bytes);
     }
 }

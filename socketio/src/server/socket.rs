@@ -2,80 +2,29 @@
 //! session, and the in-order execution of its event handlers.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use indexmap::IndexSet;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use smallvec::SmallVec;
 use tokio::sync::oneshot;
 
+use super::ack::{AckFuture, AckTable, AckValue, CallError};
+use super::emit::BroadcastOperator;
+use super::exec::{Exec, poll_once};
+use super::ns::Namespace;
 use super::ratelimit::{BudgetExceeded, InboundBudget};
-use super::rooms::JoinError;
-use super::state::{
-    AckSlot, AckTable, BoxFuture, CLOSED, CONNECTED, CONNECTING, DisconnectContext, Exec, NsInner,
-    Sid, Socket, SocketInner, SocketIo, lock,
+use super::rooms::{JoinError, Member, Room, Sid};
+use super::tree::{
+    CLOSED, CONNECTED, CONNECTING, DisconnectContext, NsInner, Socket, SocketInner, SocketIo,
 };
-use super::types::{DisconnectReason, Handshake};
+use super::types::{DisconnectReason, EmitError, Handshake};
 use crate::engine::{EngineConn, Frame, Transport};
-use crate::proto::sio::{self, Args, Encoded};
-
-/// Error from an emit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EmitError {
-    /// The value could not be serialized.
-    Serialize(String),
-    /// The socket is disconnected.
-    Disconnected,
-    /// The client's outgoing queue is full; it is being disconnected.
-    BufferFull,
-    /// Too many acknowledgements are pending for this socket.
-    TooManyPendingAcks,
-}
-
-impl std::fmt::Display for EmitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Serialize(e) => write!(f, "cannot serialize the payload: {e}"),
-            Self::Disconnected => f.write_str("socket disconnected"),
-            Self::BufferFull => f.write_str("send buffer full"),
-            Self::TooManyPendingAcks => f.write_str("too many pending acknowledgements"),
-        }
-    }
-}
-
-impl std::error::Error for EmitError {}
-
-/// Error from [`Socket::call`] and [`AckFuture`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CallError {
-    /// The emit itself failed.
-    Emit(EmitError),
-    /// No answer within the timeout.
-    Timeout,
-    /// The socket disconnected before answering.
-    Disconnected,
-    /// The answer did not deserialize into the requested type.
-    Decode(String),
-}
-
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Emit(e) => write!(f, "{e}"),
-            Self::Timeout => f.write_str("timed out waiting for the acknowledgement"),
-            Self::Disconnected => f.write_str("socket disconnected before acknowledging"),
-            Self::Decode(e) => write!(f, "invalid acknowledgement: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for CallError {}
+use crate::proto::parser::Parser;
+use crate::proto::sio::{Args, Encoded};
+use crate::sync::{BoxFuture, lock};
 
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,26 +35,79 @@ impl std::fmt::Debug for Socket {
     }
 }
 
-pub(crate) fn new_sid() -> Sid {
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Socket {}
+
+impl Member for Socket {
+    fn sid(&self) -> &Sid {
+        &self.0.id
+    }
+
+    fn joined(&self) -> &Mutex<IndexSet<Room>> {
+        &self.0.rooms
+    }
+
+    fn is_closed(&self) -> bool {
+        Socket::is_closed(self)
+    }
+
+    fn key(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+}
+
+/// A new Socket.IO socket id: 15 random bytes, URL-safe base64 (20 characters). Distinct
+/// from the Engine.IO session id of the connection (`engine::core::new_session_id`).
+pub(crate) fn new_socket_id() -> Sid {
     use base64::Engine as _;
     let bytes: [u8; 15] = rand::random();
     Arc::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 impl Socket {
-    pub(crate) fn new(ns: Arc<NsInner>, conn: EngineConn, handshake: Arc<Handshake>) -> Self {
+    /// A new socket: a fresh sid (and a fresh `pid` when the server has connection state
+    /// recovery on), or the sid and pid of a `recovered` session.
+    pub(crate) fn new(
+        ns: Arc<NsInner>,
+        conn: EngineConn,
+        handshake: Arc<Handshake>,
+        parser: Parser,
+        recovered: Option<(Sid, Sid)>,
+    ) -> Self {
+        let on = ns.recovery_config.is_some();
+        let (id, pid, recovered) = match recovered {
+            Some((sid, pid)) => (sid, Some(pid), true),
+            None => (new_socket_id(), on.then(new_socket_id), false),
+        };
         Socket(Arc::new(SocketInner {
-            id: new_sid(),
+            id,
+            pid,
+            recovered,
             ns,
             conn,
             handshake,
             state: AtomicU8::new(CONNECTING),
             pre_connect: Mutex::new(Vec::new()),
             rooms: Mutex::new(indexmap::IndexSet::new()),
-            acks: Mutex::new(AckTable::default()),
-            session: Mutex::new(None),
+            acks: Arc::new(Mutex::new(AckTable::default())),
+            session: Default::default(),
             exec: Mutex::new(Exec::Idle),
+            parser,
         }))
+    }
+
+    /// The packet encoding of this socket's server.
+    pub(crate) fn parser(&self) -> &Parser {
+        &self.0.parser
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.0.state.load(Ordering::Acquire) == CLOSED
     }
 
     /// This socket's id in its namespace (the `sid` of the CONNECT reply, the client's
@@ -117,6 +119,20 @@ impl Socket {
     /// The namespace path.
     pub fn ns(&self) -> &str {
         &self.0.ns.path
+    }
+
+    /// This socket's namespace: emit to all of it ([`Namespace::emit`], the sender
+    /// included), to a room with the sender ([`Namespace::to`], Node's `io.to(room)`, where
+    /// [`Socket::to`] skips the sender), manage the rooms and sessions of other sids. Handlers
+    /// can also take a [`Namespace`] parameter.
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// socket.namespace().to("lobby").emit("news", &"everyone, me included").ok();
+    /// # }
+    /// ```
+    pub fn namespace(&self) -> Namespace {
+        Namespace(self.0.ns.clone())
     }
 
     /// The server.
@@ -139,6 +155,28 @@ impl Socket {
         &self.0.handshake
     }
 
+    /// True when this socket took over the session of a previous connection of its client
+    /// through connection state recovery (Node's `socket.recovered`): same sid, rooms and
+    /// session data, and the events it missed were sent to it before anything else. Always
+    /// false when [`ServerConfig::connection_state_recovery`](crate::ServerConfig::connection_state_recovery) is off.
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// if !socket.recovered() {
+    ///     socket.join("lobby").ok();
+    /// }
+    /// # }
+    /// ```
+    pub fn recovered(&self) -> bool {
+        self.0.recovered
+    }
+
+    /// The private session id of connection state recovery, sent in the CONNECT answer
+    /// (`None` when it is off).
+    pub(crate) fn pid(&self) -> Option<&str> {
+        self.0.pid.as_deref()
+    }
+
     /// True while the socket is connected to its namespace.
     pub fn connected(&self) -> bool {
         self.0.state.load(Ordering::Acquire) == CONNECTED
@@ -151,11 +189,7 @@ impl Socket {
         if enc.attachments.is_empty() {
             self.send_frames(std::slice::from_ref(&Frame::Text(enc.text.clone())))
         } else {
-            let mut frames: SmallVec<[Frame; 3]> =
-                SmallVec::with_capacity(1 + enc.attachments.len());
-            frames.push(Frame::Text(enc.text.clone()));
-            frames.extend(enc.attachments.iter().cloned().map(Frame::Binary));
-            self.send_frames(&frames)
+            self.send_frames(&Frame::of_packet(enc))
         }
     }
 
@@ -192,9 +226,47 @@ impl Socket {
     /// # }
     /// ```
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        let enc = sio::encode_event(self.ns(), event, None, data)
+        let enc = self
+            .parser()
+            .encode_event(self.ns(), event, None, data)
             .map_err(|e| EmitError::Serialize(e.to_string()))?;
-        self.send_encoded(&enc)
+        let sent = match self.0.pid.is_some() {
+            false => self.send_encoded(&enc),
+            true => self.send_logged(&enc, event, data),
+        };
+        if sent.is_ok() {
+            self.0.ns.metrics.events_sent(1);
+        }
+        if let Some(o) = self.0.ns.observer.get() {
+            o.event_sent(self.ns(), event, &|| vec![self.clone()], &|| {
+                Args::from_serialize(data).ok()
+            });
+        }
+        sent
+    }
+
+    /// With connection state recovery: keep the event `enc` for this sid (with its offset)
+    /// and send it.
+    fn send_logged<T: Serialize + ?Sized>(
+        &self,
+        enc: &Encoded,
+        event: &str,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        let Some(store) = self.0.ns.recovery() else {
+            return self.send_encoded(enc);
+        };
+        let parser = self.parser();
+        let args = if parser.is_json() {
+            None
+        } else {
+            Args::from_serialize(data).ok()
+        };
+        let me = [self.0.id.clone()];
+        let frames = store.log(&me, &[], std::time::Instant::now(), |o| {
+            super::recovery::frames_with_offset(parser, self.ns(), event, enc, args.as_ref(), o)
+        });
+        self.send_frames(&frames)
     }
 
     /// Emit the `message` event (python-socketio's `send`).
@@ -225,7 +297,7 @@ impl Socket {
         remote: bool,
     ) -> Result<AckFuture, EmitError> {
         let (id, rx) = self.register_ack(remote)?;
-        let enc = match sio::encode_event(self.ns(), event, Some(id), data) {
+        let enc = match self.parser().encode_event(self.ns(), event, Some(id), data) {
             Ok(e) => e,
             Err(e) => {
                 self.take_ack(id);
@@ -236,13 +308,8 @@ impl Socket {
             self.take_ack(id);
             return Err(e);
         }
-        Ok(AckFuture {
-            rx,
-            cleanup: Cleanup::Local {
-                socket: Arc::downgrade(&self.0),
-                id,
-            },
-        })
+        self.0.ns.metrics.events_sent(1);
+        Ok(AckFuture::local(rx, &self.0.acks, id))
     }
 
     /// Emit `event`, wait for the client's acknowledgement at most `timeout`, and decode it:
@@ -265,38 +332,48 @@ impl Socket {
             return Err(EmitError::Disconnected);
         }
         let max = self.0.ns.io_inner().config.max_pending_acks;
-        let mut t = lock(&self.0.acks);
-        let used = if remote {
-            t.remote
-        } else {
-            t.pending.len().saturating_sub(t.remote)
-        };
-        if used >= max {
-            return Err(EmitError::TooManyPendingAcks);
-        }
-        // Per-socket counter starting at 1, as python-socketio.
-        t.next = t.next.wrapping_add(1);
-        let id = t.next;
-        let (tx, rx) = oneshot::channel();
-        t.pending.insert(id, AckSlot { tx, remote });
-        if remote {
-            t.remote += 1;
-        }
-        Ok((id, rx))
+        lock(&self.0.acks).register(remote, max)
     }
 
     fn take_ack(&self, id: u64) -> Option<oneshot::Sender<Args>> {
-        take_ack(&self.0, id)
+        lock(&self.0.acks).take(id)
     }
 
     /// An ACK arrived from the client.
     pub(crate) fn resolve_ack(&self, id: u64, args: Args) {
         match self.take_ack(id) {
             Some(tx) => {
+                self.0.ns.metrics.ack_received();
                 let _ = tx.send(args);
             }
             None => tracing::debug!(sid = %self.id(), id, "ack for an unknown id ignored"),
         }
+    }
+
+    /// Send the acknowledgement `id` with a handler's return value.
+    pub(crate) fn send_ack<T: Serialize + ?Sized>(&self, id: u64, value: &T) {
+        match self.parser().encode_ack(self.ns(), id, &AckValue(value)) {
+            Ok(enc) => {
+                if self.send_encoded(&enc).is_ok() {
+                    self.0.ns.metrics.ack_sent();
+                }
+            }
+            Err(e) => tracing::warn!(sid = %self.id(), "cannot serialize the acknowledgement: {e}"),
+        }
+    }
+
+    // -- emit operators --------------------------------------------------------------------
+
+    /// Emit to a room of this namespace, except this socket (Node's `socket.to(room)`).
+    pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone())
+            .to(room)
+            .skip_sid(self.id())
+    }
+
+    /// Emit to every socket of this namespace except this one (Node's `socket.broadcast`).
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).skip_sid(self.id())
     }
 
     // -- rooms -----------------------------------------------------------------------------
@@ -336,34 +413,6 @@ impl Socket {
         v
     }
 
-    // -- session ---------------------------------------------------------------------------
-
-    /// A copy of this socket's session, if one of type `T` was saved.
-    pub fn get_session<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        lock(&self.0.session).as_ref()?.downcast_ref::<T>().cloned()
-    }
-
-    /// Replace this socket's session.
-    pub fn save_session<T: Send + Sync + 'static>(&self, session: T) {
-        *lock(&self.0.session) = Some(Box::new(session));
-    }
-
-    /// Run `f` with mutable access to the session (created with `T::default()` if absent or
-    /// of another type). Keep `f` short: it runs under the session's lock.
-    pub fn with_session<T: Default + Send + Sync + 'static, R>(
-        &self,
-        f: impl FnOnce(&mut T) -> R,
-    ) -> R {
-        let mut guard = lock(&self.0.session);
-        if !guard.as_ref().is_some_and(|s| s.is::<T>()) {
-            *guard = Some(Box::new(T::default()));
-        }
-        match guard.as_mut().and_then(|s| s.downcast_mut::<T>()) {
-            Some(s) => f(s),
-            None => f(&mut T::default()),
-        }
-    }
-
     // -- disconnect ------------------------------------------------------------------------
 
     /// Disconnect this socket from its namespace: the client gets a DISCONNECT packet (its
@@ -372,7 +421,7 @@ impl Socket {
     /// client's other namespaces.
     pub fn disconnect(&self) {
         if self.connected() {
-            let _ = self.send_encoded(&sio::encode_disconnect(self.ns()));
+            let _ = self.send_encoded(&self.parser().encode_disconnect(self.ns()));
         }
         self.close(DisconnectReason::ServerNamespaceDisconnect);
     }
@@ -412,8 +461,14 @@ impl Socket {
             return;
         }
         let was_connected = prev == CONNECTED;
+        if was_connected {
+            super::metrics::disconnected(reason);
+        }
         self.0.ns.remove_socket(self);
         self.0.ns.release_member();
+        if let (true, Some(o)) = (was_connected, self.0.ns.observer.get()) {
+            o.socket_disconnected(self, reason);
+        }
         let this = self.clone();
         let handler = if was_connected {
             self.0.ns.disconnect_handler()
@@ -428,19 +483,39 @@ impl Socket {
                 })
                 .await;
             }
-            this.cleanup();
+            this.cleanup(was_connected.then_some(reason));
         };
         self.run_ordered(Box::pin(fut), true);
     }
 
-    fn cleanup(&self) {
+    /// `reason`: why a connected socket closed. One whose transport went away keeps its
+    /// session for connection state recovery (Node's recoverable reasons); the rooms are
+    /// read before leaving them, and the session kept only once they are left, so that a
+    /// recovered socket (same sid) never loses a room to this cleanup.
+    fn cleanup(&self, reason: Option<DisconnectReason>) {
+        let keep = self
+            .0
+            .pid
+            .clone()
+            .filter(|_| reason.is_some_and(recoverable));
+        let rooms: Vec<Room> = match keep {
+            Some(_) => lock(&self.0.rooms).iter().cloned().collect(),
+            None => Vec::new(),
+        };
         self.0.ns.leave_all(self);
-        *lock(&self.0.session) = None;
-        {
-            let mut acks = lock(&self.0.acks);
-            acks.pending.clear();
-            acks.remote = 0;
+        let data = self.0.session.take_all();
+        if let Some(pid) = keep {
+            if let Some(store) = self.0.ns.recovery() {
+                let session = super::recovery::Session {
+                    sid: self.0.id.clone(),
+                    pid,
+                    rooms,
+                    data,
+                };
+                store.persist(session, std::time::Instant::now());
+            }
         }
+        lock(&self.0.acks).clear();
         lock(&self.0.pre_connect).clear();
     }
 
@@ -448,7 +523,7 @@ impl Socket {
 
     /// Run a connect or disconnect handler for this socket, in order with its event handlers
     /// (`force`: also once the socket is closed). Never refused by the inbound budget.
-    pub(crate) fn run_ordered(&self, fut: BoxFuture<()>, force: bool) {
+    pub(crate) fn run_ordered(&self, fut: BoxFuture<'static, ()>, force: bool) {
         let _ = self.schedule(fut, force, None);
     }
 
@@ -458,7 +533,7 @@ impl Socket {
     /// closes the connection.
     pub(crate) fn run_event(
         &self,
-        fut: BoxFuture<()>,
+        fut: BoxFuture<'static, ()>,
         cost: usize,
         budget: &Arc<InboundBudget>,
     ) -> Result<(), BudgetExceeded> {
@@ -470,18 +545,18 @@ impl Socket {
     /// is never charged to the budget.
     fn schedule(
         &self,
-        mut fut: BoxFuture<()>,
+        mut fut: BoxFuture<'static, ()>,
         force: bool,
         budget: Option<(&Arc<InboundBudget>, usize)>,
     ) -> Result<(), BudgetExceeded> {
         if !force && self.is_closed() {
             return Ok(());
         }
-        let io = self.0.ns.io_inner();
-        if io.config.concurrent_handlers && !force {
+        if self.0.ns.concurrent_handlers && !force {
             if poll_once(&mut fut).is_pending() {
+                let io = self.0.ns.io_inner();
                 let charge = budget.map(|(b, cost)| b.try_charge(cost)).transpose()?;
-                io.spawn_tracked(Box::pin(async move {
+                io.tasks.spawn(Box::pin(async move {
                     fut.await;
                     drop(charge);
                 }));
@@ -509,10 +584,12 @@ impl Socket {
             }
             drop(exec);
             let this = self.clone();
-            io.spawn_tracked(Box::pin(async move { this.drain().await }));
+            let io = self.0.ns.io_inner();
+            io.tasks.spawn(Box::pin(async move { this.drain().await }));
         } else {
             let this = self.clone();
-            io.spawn_tracked(Box::pin(async move {
+            let io = self.0.ns.io_inner();
+            io.tasks.spawn(Box::pin(async move {
                 fut.await;
                 this.drain().await;
             }));
@@ -543,119 +620,34 @@ impl Socket {
     }
 }
 
-fn poll_once(fut: &mut BoxFuture<()>) -> Poll<()> {
-    let waker = std::task::Waker::noop();
-    let mut cx = Context::from_waker(waker);
-    fut.as_mut().poll(&mut cx)
+// -- connection state recovery ----------------------------------------------------------
+
+/// Node's recoverable disconnect reasons: the transport went away, not the client or the
+/// server's application. Not a client that could not keep up
+/// ([`DisconnectReason::SendBufferFull`]): replaying its backlog would fill its buffer again.
+fn recoverable(reason: DisconnectReason) -> bool {
+    matches!(
+        reason,
+        DisconnectReason::TransportClose
+            | DisconnectReason::TransportError
+            | DisconnectReason::PingTimeout
+            | DisconnectReason::ForcedClose
+            | DisconnectReason::ServerShuttingDown
+    )
 }
 
-fn take_ack(socket: &SocketInner, id: u64) -> Option<oneshot::Sender<Args>> {
-    let mut t = lock(&socket.acks);
-    let slot = t.pending.remove(&id)?;
-    if slot.remote {
-        t.remote = t.remote.saturating_sub(1);
-    }
-    Some(slot.tx)
-}
-
-/// The client's answer to an [`Socket::emit_with_ack`] (or a cluster-wide
-/// [`Namespace::emit_with_ack_to`](crate::Namespace::emit_with_ack_to)). Dropping it frees
-/// the pending ack.
-pub struct AckFuture {
-    rx: oneshot::Receiver<Args>,
-    /// Frees the pending ack when the future is dropped, answered or not.
-    cleanup: Cleanup,
-}
-
-/// What an [`AckFuture`] frees when dropped.
-enum Cleanup {
-    /// The slot `id` of a local socket's ack table.
-    Local { socket: Weak<SocketInner>, id: u64 },
-    /// A cluster-wide pending ack.
-    Remote { on_drop: OnDrop },
-}
-
-impl Cleanup {
-    fn disarm(&mut self) {
-        match self {
-            Cleanup::Local { socket, .. } => *socket = Weak::new(),
-            Cleanup::Remote { on_drop } => on_drop.0 = None,
-        }
-    }
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Cleanup::Local { socket, id } = self {
-            if let Some(socket) = socket.upgrade() {
-                take_ack(&socket, *id);
+impl Socket {
+    /// Take over a recovered session: its rooms and data, and the events it missed
+    /// (buffered until the CONNECT answer, then sent before anything else). The socket is
+    /// made reachable by its sid and rooms now, so emits from here on reach it too.
+    pub(crate) fn restore(&self, session: super::recovery::Session, missed: &[Frame]) {
+        self.0.ns.add_socket(self);
+        for room in &session.rooms {
+            if let Err(e) = self.0.ns.enter_room(self, room) {
+                tracing::debug!(sid = %self.id(), room = %room, "room not recovered: {e}");
             }
         }
-    }
-}
-
-impl std::fmt::Debug for AckFuture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AckFuture").finish_non_exhaustive()
-    }
-}
-
-impl AckFuture {
-    /// A future resolved through `rx`; `on_drop` runs when it is dropped unanswered.
-    pub(crate) fn with_cleanup(rx: oneshot::Receiver<Args>, on_drop: OnDrop) -> Self {
-        Self {
-            rx,
-            cleanup: Cleanup::Remote { on_drop },
-        }
-    }
-}
-
-/// Runs a closure once, when dropped.
-pub(crate) struct OnDrop(pub(crate) Option<Box<dyn FnOnce() + Send + Sync>>);
-
-impl Drop for OnDrop {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
-}
-
-impl Future for AckFuture {
-    type Output = Result<AckResponse, CallError>;
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let r = std::pin::Pin::new(&mut self.rx).poll(cx);
-        if r.is_ready() {
-            // Answered or disconnected: the slot is already gone, nothing to free.
-            self.cleanup.disarm();
-        }
-        r.map(|r| r.map(AckResponse).map_err(|_| CallError::Disconnected))
-    }
-}
-
-/// The arguments a client acknowledged with.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AckResponse(pub Args);
-
-impl AckResponse {
-    /// Decode: one argument as `T`, several as a tuple/array `T`, none as `null`.
-    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, CallError> {
-        let args = &self.0;
-        let r = match args.len() {
-            1 => args.get(0),
-            0 => serde_json::from_str("null"),
-            _ => Args::from_json_array(
-                format!("[{}]", args.to_json_array()),
-                args.attachments().to_vec(),
-            )
-            .map_err(|e| serde::de::Error::custom(e.to_string()))
-            .and_then(|a| a.get(0)),
-        };
-        r.map_err(|e| CallError::Decode(e.to_string()))
-    }
-
-    /// The raw arguments.
-    pub fn args(&self) -> &Args {
-        &self.0
+        self.0.session.restore(session.data);
+        let _ = self.send_frames(missed);
     }
 }

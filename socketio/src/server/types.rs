@@ -1,5 +1,5 @@
 //! Small types of the Socket.IO vocabulary: handshake, disconnect reasons, connect and ack
-//! errors, shared state, event names, variadic arguments.
+//! errors, emit errors, shared state, event names, variadic arguments.
 
 use std::any::Any;
 use std::net::SocketAddr;
@@ -41,6 +41,43 @@ impl Handshake {
     /// `into_make_service_with_connect_info::<SocketAddr>()`).
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.conn.request().remote_addr
+    }
+
+    /// The opening request's extensions: what tower layers and axum middleware in front of
+    /// the Socket.IO router inserted (an authenticated user, a request id, ...). Copied once
+    /// per Engine.IO connection, when it opens (the polling handshake, or the WebSocket
+    /// upgrade of a WebSocket-only connection); shared by all its namespaces.
+    ///
+    /// ```
+    /// use socketio::{ConnectError, Handshake, SocketIo};
+    ///
+    /// #[derive(Clone)]
+    /// struct User(String);
+    ///
+    /// let io = SocketIo::builder().build().unwrap();
+    /// io.of("/").on_connect(async |hs: Handshake| match hs.extensions().get::<User>() {
+    ///     Some(User(name)) => { println!("{name} connected"); Ok(()) }
+    ///     None => Err(ConnectError::new("unauthorized")),
+    /// });
+    /// // An auth layer in front of the router inserts `User` (axum::middleware::from_fn,
+    /// // a tower layer...):
+    /// let app = io.router().layer(axum::middleware::from_fn(
+    ///     async |mut req: axum::extract::Request, next: axum::middleware::Next| {
+    ///         if req.uri().query() == Some("token=secret") {
+    ///             req.extensions_mut().insert(User("ada".into()));
+    ///         }
+    ///         next.run(req).await
+    ///     },
+    /// ));
+    /// # let _ = app;
+    /// ```
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.conn.request().extensions
+    }
+
+    /// One extension of the opening request (see [`Handshake::extensions`]).
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.conn.request().extensions.get::<T>()
     }
 
     /// Transport in use when the namespace was joined.
@@ -258,6 +295,10 @@ impl<T: ?Sized> std::ops::Deref for State<T> {
     }
 }
 
+/// Every typed session value of one socket, by type (`server::session`).
+pub(crate) type SessionData =
+    std::collections::HashMap<std::any::TypeId, Box<dyn Any + Send + Sync>>;
+
 pub(crate) type StateMap = std::collections::HashMap<std::any::TypeId, Arc<dyn Any + Send + Sync>>;
 
 /// The name of the event being handled (useful in catch-all handlers).
@@ -300,3 +341,30 @@ pub trait Event {
     /// The event name.
     const NAME: &'static str;
 }
+
+/// Error from an emit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EmitError {
+    /// The value could not be serialized.
+    Serialize(String),
+    /// The socket is disconnected.
+    Disconnected,
+    /// The client's outgoing queue is full; it is being disconnected.
+    BufferFull,
+    /// Too many acknowledgements are pending for this socket.
+    TooManyPendingAcks,
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Serialize(e) => write!(f, "cannot serialize the payload: {e}"),
+            Self::Disconnected => f.write_str("socket disconnected"),
+            Self::BufferFull => f.write_str("send buffer full"),
+            Self::TooManyPendingAcks => f.write_str("too many pending acknowledgements"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
