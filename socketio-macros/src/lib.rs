@@ -94,7 +94,13 @@ use proc_macro::TokenStream;
 /// `async`; the return value of an event method is the acknowledgement.
 #[proc_macro_attribute]
 pub fn namespace(args: TokenStream, item: TokenStream) -> TokenStream {
-    namespace::namespace(args.into(), item.into(), cfg!(feature = "inventory")).into()
+    namespace::namespace(
+        args.into(),
+        item.into(),
+        cfg!(feature = "inventory"),
+        cfg!(feature = "typescript"),
+    )
+    .into()
 }
 
 /// Marks a method of a `#[namespace]` impl block as a handler; see [`macro@namespace`].

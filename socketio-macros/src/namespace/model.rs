@@ -24,6 +24,11 @@ pub(crate) struct NamespaceArgs {
     pub krate: Path,
     /// Whether to submit the namespace to the inventory registry (default `true`).
     pub register: bool,
+    /// The payload types of `emits(A, B)`: the events the namespace sends its clients.
+    pub emits: Vec<Type>,
+    /// The expressions of `middleware(A, B::new())`: event middleware installed on the
+    /// namespace when the class registers, in this order.
+    pub middleware: Vec<syn::Expr>,
 }
 
 /// The whole model of one `#[namespace]` impl block.
@@ -87,6 +92,8 @@ pub(crate) struct Handler {
     pub receiver: (ReceiverKind, proc_macro2::TokenStream),
     /// Types of the parameters after the receiver.
     pub params: Vec<Type>,
+    /// Names of the parameters after the receiver, where the pattern is an identifier.
+    pub param_names: Vec<Option<syn::Ident>>,
     /// Declared return type; `None` for `()`.
     pub output: Option<Type>,
     /// The method's generics (rejected by the checks).
@@ -141,7 +148,11 @@ pub(crate) fn parse(
 }
 
 const ARGS_HELP: &str = "expected `#[namespace(\"/path\")]`, optionally followed by \
-                         `crate = path::to::socketio` and `register = false`";
+                         `emits(Type, ..)`, `middleware(expr, ..)`, `crate = path::to::socketio` \
+                         and `register = false`";
+
+const EMITS_HELP: &str = "`emits(..)` lists the `#[derive(Event)]` payload types the namespace \
+                          sends its clients: `emits(ChatMessage, UserJoined)`";
 
 fn parse_args(input: ParseStream) -> syn::Result<NamespaceArgs> {
     if input.is_empty() {
@@ -159,6 +170,8 @@ fn parse_args(input: ParseStream) -> syn::Result<NamespaceArgs> {
     })?;
     let mut krate: Option<Path> = None;
     let mut register: Option<LitBool> = None;
+    let mut emits: Option<Vec<Type>> = None;
+    let mut middleware: Option<Vec<syn::Expr>> = None;
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
         if input.is_empty() {
@@ -179,12 +192,37 @@ fn parse_args(input: ParseStream) -> syn::Result<NamespaceArgs> {
             let name: syn::Ident = input.parse().map_err(|error| {
                 syn::Error::new(error.span(), format!("expected an option: {ARGS_HELP}"))
             })?;
+            if name == "emits" {
+                let types = parse_emits(&name, input)?;
+                if emits.is_some() {
+                    return Err(syn::Error::new(
+                        name.span(),
+                        "option `emits` is given twice: list every payload type in one \
+                         `emits(..)`",
+                    ));
+                }
+                emits = Some(types);
+                continue;
+            }
+            if name == "middleware" {
+                let exprs = parse_middleware(&name, input)?;
+                if middleware.is_some() {
+                    return Err(syn::Error::new(
+                        name.span(),
+                        "option `middleware` is given twice: list every middleware in one \
+                         `middleware(..)`, in the order they run",
+                    ));
+                }
+                middleware = Some(exprs);
+                continue;
+            }
             if name != "register" {
                 return Err(syn::Error::new(
                     name.span(),
                     format!(
-                        "unknown option `{name}`: expected `crate = path::to::socketio` \
-                         or `register = false`"
+                        "unknown option `{name}`: expected `emits(Type, ..)`, \
+                         `middleware(expr, ..)`, `crate = path::to::socketio` or \
+                         `register = false`"
                     ),
                 ));
             }
@@ -208,7 +246,93 @@ fn parse_args(input: ParseStream) -> syn::Result<NamespaceArgs> {
         path,
         krate: krate.unwrap_or_else(default_crate_path),
         register: register.is_none_or(|value| value.value),
+        emits: emits.unwrap_or_default(),
+        middleware: middleware.unwrap_or_default(),
     })
+}
+
+const MIDDLEWARE_HELP: &str = "`middleware(..)` lists expressions whose values implement \
+                               `socketio::EventMiddleware`: `middleware(Audit::default())`";
+
+/// `middleware(a, B::new())` after its name: a parenthesized, non-empty list of expressions.
+fn parse_middleware(name: &syn::Ident, input: ParseStream) -> syn::Result<Vec<syn::Expr>> {
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`middleware` takes a list of expressions: {MIDDLEWARE_HELP}"),
+        ));
+    }
+    let content;
+    let parens = syn::parenthesized!(content in input);
+    let exprs = syn::punctuated::Punctuated::<syn::Expr, Token![,]>::parse_terminated(&content)?;
+    if exprs.is_empty() {
+        return Err(syn::Error::new(
+            parens.span.join(),
+            format!("`middleware()` is empty: {MIDDLEWARE_HELP}, or remove it"),
+        ));
+    }
+    Ok(exprs.into_iter().collect())
+}
+
+/// `emits(A, b::C<D>)` after its name: a parenthesized, non-empty list of types.
+fn parse_emits(name: &syn::Ident, input: ParseStream) -> syn::Result<Vec<Type>> {
+    if input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            input.span(),
+            format!("write `emits(..)` with parentheses, not `emits = ..`: {EMITS_HELP}"),
+        ));
+    }
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`emits` takes a list of types: {EMITS_HELP}"),
+        ));
+    }
+    let content;
+    let parens = syn::parenthesized!(content in input);
+    let mut types: Vec<Type> = Vec::new();
+    while !content.is_empty() {
+        if content.peek(LitStr) {
+            let lit: LitStr = content.parse()?;
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "`emits(..)` takes payload types, not event names: derive `Event` on a \
+                     type with `#[event({:?})]` and name the type",
+                    lit.value()
+                ),
+            ));
+        }
+        let ty: Type = content.parse().map_err(|error| {
+            syn::Error::new(error.span(), format!("expected a type: {EMITS_HELP}"))
+        })?;
+        let key = super::check::type_key(&ty);
+        if types.iter().any(|seen| super::check::type_key(seen) == key) {
+            return Err(syn::Error::new(
+                ty.span(),
+                format!("`{key}` is listed twice in `emits(..)`: remove one"),
+            ));
+        }
+        types.push(ty);
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                format!("separate the types with commas: {EMITS_HELP}"),
+            )
+        })?;
+    }
+    if types.is_empty() {
+        return Err(syn::Error::new(
+            parens.span.join(),
+            format!(
+                "`emits()` is empty: name at least one payload type, or remove it: {EMITS_HELP}"
+            ),
+        ));
+    }
+    Ok(types)
 }
 
 fn collect_handlers(item_impl: &mut ItemImpl, errors: &mut Errors) -> Vec<Handler> {
@@ -275,12 +399,18 @@ fn handler(args: Option<OnArgs>, attr: &Attribute, method: &syn::ImplItemFn) -> 
         }
         _ => (ReceiverKind::Missing, sig.ident.to_token_stream()),
     };
-    let params: Vec<Type> = inputs
+    let (params, param_names): (Vec<Type>, Vec<Option<syn::Ident>>) = inputs
         .filter_map(|input| match input {
-            FnArg::Typed(pat_type) => Some((*pat_type.ty).clone()),
+            FnArg::Typed(pat_type) => {
+                let name = match &*pat_type.pat {
+                    syn::Pat::Ident(pat) => Some(pat.ident.clone()),
+                    _ => None,
+                };
+                Some(((*pat_type.ty).clone(), name))
+            }
             FnArg::Receiver(_) => None,
         })
-        .collect();
+        .unzip();
     let (kind, attr_span) = match args {
         None => (HandlerKind::Invalid, attr.span()),
         Some(OnArgs::Event(lit)) => {
@@ -308,6 +438,7 @@ fn handler(args: Option<OnArgs>, attr: &Attribute, method: &syn::ImplItemFn) -> 
             .collect(),
         receiver,
         params,
+        param_names,
         output: match &sig.output {
             ReturnType::Default => None,
             ReturnType::Type(_, ty) => Some((**ty).clone()),

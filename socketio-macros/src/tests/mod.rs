@@ -49,7 +49,72 @@ fn assert_snapshot(name: &str, actual: &str) {
 }
 
 fn expand_namespace(args: TokenStream, item: TokenStream, inventory: bool) -> String {
-    pretty(crate::namespace::namespace(args, item, inventory))
+    pretty(crate::namespace::namespace(args, item, inventory, false))
+}
+
+/// `emits(..)`: one `Emits<T>` marker impl per declared payload type, next to the
+/// registration.
+#[test]
+fn declared_emits() {
+    let item = quote! {
+        impl Chat {
+            #[on("join")]
+            fn join(&self, socket: Socket, room: String) {}
+        }
+    };
+    let output = expand_namespace(
+        quote!("/chat", emits(ChatMessage, events::UserJoined, List<u32>)),
+        item,
+        true,
+    );
+    for ty in ["ChatMessage", "events::UserJoined", "List<u32>"] {
+        assert!(
+            output.contains(&format!(
+                "impl ::socketio::__private::Emits<{ty}> for Chat {{"
+            )),
+            "{output}"
+        );
+    }
+    assert_snapshot("declared_emits", &output);
+}
+
+/// The `typescript` feature: the `Describe` impl (every event with its parameters probed by
+/// type, the ack read from the return type, the connect auth, the emits) and its inventory
+/// submission.
+#[test]
+fn typescript_contract() {
+    let item = quote! {
+        impl Chat {
+            #[on(connect)]
+            fn connect(&self, socket: Socket, auth: Hello) {}
+
+            #[on("join")]
+            fn join(&self, socket: Socket, room: String) -> Result<String, String> {
+                Ok(room)
+            }
+
+            #[on(Say)]
+            #[cfg(feature = "say")]
+            async fn say(&self, say: Say, rest: Rest<u8>) -> (u8, bool) {
+                (0, true)
+            }
+
+            #[on("*")]
+            fn any(&self, event: EventName) {}
+
+            #[on(disconnect)]
+            fn disconnect(&self) {}
+        }
+    };
+    let output = pretty(crate::namespace::namespace(
+        quote!("/chat", emits(Line)),
+        item,
+        true,
+        true,
+    ));
+    assert!(output.contains("impl ::socketio::__private::ts::Describe for Chat"));
+    assert!(output.contains("ContractEntry"));
+    assert_snapshot("typescript_contract", &output);
 }
 
 /// The representative namespace: connect with auth, disconnect, sync and async events,
