@@ -1,4 +1,4 @@
-//! Cluster mode over a real Redis (127.0.0.1:6379, or a private `redis-server` for the restart
+//! Cluster mode over a real Redis (`SOCKETIO_TEST_REDIS_URL`, default 127.0.0.1:6379, or a private `redis-server` for the restart
 //! test): three test-bed **processes** with clients on each, a python-socketio peer server
 //! and python's write-only `RedisManager` emitter on the same channel, our `Emitter`
 //! reaching python's clients, malformed messages, and a broker restart mid-run.
@@ -8,36 +8,32 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod cluster_common;
-
 use std::process::Stdio;
 use std::time::Duration;
 
 use bytes::Bytes;
-use cluster_common::*;
 use serde_json::json;
 use socketio::adapter::broker::{Broker, BrokerConfig};
 use socketio::adapter::redis::RedisBroker;
 use socketio::adapter::{Emitter, ManagerConfig, RedisManager};
+use socketio_tests::*;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
 
-async fn redis_up(test: &str) -> bool {
-    if listening("127.0.0.1:6379").await {
-        return true;
-    }
-    skip(test, "no Redis on 127.0.0.1:6379");
-    false
+/// The broker URL of the tests (`redis_url()`), or `None` after a loud skip.
+async fn redis_up(test: &str) -> Option<String> {
+    broker_or_skip(test, redis_url()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_three_processes_broadcast_room_call_disconnect() {
     let test = "redis_three_processes_broadcast_room_call_disconnect";
-    if !redis_up(test).await {
+    let Some(url) = redis_up(test).await else {
         return;
-    }
+    };
     let channel = unique_channel("three");
     let mut procs = Vec::new();
     for _ in 0..3 {
-        procs.push(testbed_process(REDIS_URL, &channel).await);
+        procs.push(testbed_process(&url, &channel).await);
     }
     let mut peers = Vec::new();
     for (i, p) in procs.iter().enumerate() {
@@ -60,17 +56,17 @@ async fn redis_three_processes_broadcast_room_call_disconnect() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_malformed_and_foreign_messages_are_skipped() {
     let test = "redis_malformed_and_foreign_messages_are_skipped";
-    if !redis_up(test).await {
+    let Some(url) = redis_up(test).await else {
         return;
-    }
+    };
     let channel = unique_channel("malformed");
-    let a = testbed_process(REDIS_URL, &channel).await;
-    let b = testbed_process(REDIS_URL, &channel).await;
+    let a = testbed_process(&url, &channel).await;
+    let b = testbed_process(&url, &channel).await;
     let mut peers = vec![
         Peer::connect(a.addr, "a").await,
         Peer::connect(b.addr, "b").await,
     ];
-    let broker = RedisBroker::connect(REDIS_URL, BrokerConfig::with_channel(&channel))
+    let broker = RedisBroker::connect(&url, BrokerConfig::with_channel(&channel))
         .await
         .unwrap();
     for junk in [
@@ -91,15 +87,15 @@ async fn redis_malformed_and_foreign_messages_are_skipped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_python_peer_server_and_write_only_emitters() {
     let test = "redis_python_peer_server_and_write_only_emitters";
-    if !redis_up(test).await {
+    let Some(url) = redis_up(test).await else {
         return;
-    }
-    let Some(py) = cluster_python(test) else {
+    };
+    let Some(py) = python(test) else {
         return;
     };
     let channel = unique_channel("python");
-    let ours = testbed_process(REDIS_URL, &channel).await;
-    let theirs = python_server(&py, "redis", REDIS_URL, &channel).await;
+    let ours = testbed_process(&url, &channel).await;
+    let theirs = python_server(&py, "redis", &url, &channel).await;
     let mut peers = vec![
         Peer::connect(ours.addr, "rust").await,
         Peer::connect(theirs.addr, "python").await,
@@ -126,15 +122,15 @@ async fn redis_python_peer_server_and_write_only_emitters() {
     for p in peers.iter_mut() {
         p.call("join", json!({"room": "r"})).await;
     }
-    let t = tag();
-    python_emitter(&py, "redis", REDIS_URL, &channel, &t).await;
+    let t = unique_tag();
+    python_emitter(&py, "redis", &url, &channel, &t).await;
     expect_python_emits(&mut peers, &t, true).await;
 
     // our Emitter reaches python's (and our) clients
-    let emitter = Emitter::redis(REDIS_URL, BrokerConfig::with_channel(&channel))
+    let emitter = Emitter::redis(&url, BrokerConfig::with_channel(&channel))
         .await
         .unwrap();
-    let t = json!(tag());
+    let t = json!(unique_tag());
     emitter
         .to("r")
         .emit("from_emitter", &(t.clone(), Bytes::from_static(b"\x07")))
@@ -149,7 +145,7 @@ async fn redis_python_peer_server_and_write_only_emitters() {
     emitter.of("/").leave_room(&python_sid, "r").await.unwrap();
     emitter.of("/").close_room("r").await.unwrap();
     emitter.of("/").enter_room(&python_sid, "r2").await.unwrap();
-    let t = json!(tag());
+    let t = json!(unique_tag());
     emitter.to("r").emit("after_close", &t).await.unwrap();
     emitter.to("r2").emit("in_r2", &t).await.unwrap();
     // messages of one publisher arrive in order: python's client gets `in_r2`, and nobody
@@ -174,7 +170,7 @@ struct PrivateRedis {
 
 impl PrivateRedis {
     async fn start(port: u16) -> Option<PrivateRedis> {
-        let child = tokio::process::Command::new("redis-server")
+        let mut child = tokio::process::Command::new("redis-server")
             .args([
                 "--port",
                 &port.to_string(),
@@ -185,19 +181,27 @@ impl PrivateRedis {
                 "--appendonly",
                 "no",
             ])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .ok()?;
-        let hp = format!("127.0.0.1:{port}");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !listening(&hp).await {
-            if tokio::time::Instant::now() > deadline {
-                return None;
+        // Ready when it says so on stdout ("Ready to accept connections"), not after a pause.
+        let mut lines = BufReader::new(child.stdout.take()?).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("Ready to accept connections") {
+                    return true;
+                }
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            false
+        })
+        .await;
+        if ready != Ok(true) {
+            return None;
         }
+        // keep draining stdout so the server never blocks on a full pipe
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Some(PrivateRedis {
             port,
             child: Some(child),
@@ -210,11 +214,6 @@ impl PrivateRedis {
             let _ = c.wait().await;
         }
     }
-}
-
-async fn free_port() -> u16 {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    l.local_addr().unwrap().port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -170,11 +170,11 @@ async fn s11_binary_event() {
     s.ws.send_binary(&[1, 2, 3]).await;
     s.ws.send_binary(&[4, 5, 6]).await;
     assert_eq!(
-        s.ws.next_skip_pings().await,
+        s.ws.recv().await,
         Frame::Text(format!(r#"452-["message-back",{PH0},{PH1}]"#))
     );
-    assert_eq!(s.ws.next_skip_pings().await, Frame::Binary(vec![1, 2, 3]));
-    assert_eq!(s.ws.next_skip_pings().await, Frame::Binary(vec![4, 5, 6]));
+    assert_eq!(s.ws.recv().await, Frame::Binary(vec![1, 2, 3]));
+    assert_eq!(s.ws.recv().await, Frame::Binary(vec![4, 5, 6]));
     srv.shutdown().await;
 }
 
@@ -197,11 +197,11 @@ async fn s13_binary_ack() {
     s.ws.send_binary(&[1, 2, 3]).await;
     s.ws.send_binary(&[4, 5, 6]).await;
     assert_eq!(
-        s.ws.next_skip_pings().await,
+        s.ws.recv().await,
         Frame::Text(format!(r#"462-789[{PH0},{PH1}]"#))
     );
-    assert_eq!(s.ws.next_skip_pings().await, Frame::Binary(vec![1, 2, 3]));
-    assert_eq!(s.ws.next_skip_pings().await, Frame::Binary(vec![4, 5, 6]));
+    assert_eq!(s.ws.recv().await, Frame::Binary(vec![1, 2, 3]));
+    assert_eq!(s.ws.recv().await, Frame::Binary(vec![4, 5, 6]));
     srv.shutdown().await;
 }
 
@@ -226,26 +226,26 @@ async fn chat_requires_the_token_and_greets_with_its_sid() {
     let mut s = Sio::open(srv.addr).await;
     s.ws.send_text(r#"40/chat,{"token":"nope"}"#).await;
     assert_eq!(
-        s.ws.text_skip_pings().await,
+        s.ws.recv_text().await,
         r#"44/chat,{"message":"unauthorized","data":{"reason":"bad token"}}"#
     );
     s.ws.send_text("40/chat,").await;
     assert_eq!(
-        s.ws.text_skip_pings().await,
+        s.ws.recv_text().await,
         r#"44/chat,{"message":"unauthorized","data":{"reason":"bad token"}}"#
     );
     s.ws.send_text(r#"40/chat,{"token":"secret"}"#).await;
-    let sid = connect_sid(&s.ws.text_skip_pings().await, "/chat,");
+    let sid = connect_sid(&s.ws.recv_text().await, "/chat,");
     assert_eq!(
-        s.ws.text_skip_pings().await,
+        s.ws.recv_text().await,
         format!(r#"42/chat,["welcome",{{"sid":"{sid}"}}]"#)
     );
     s.ws.send_text(r#"42/chat,7["echo",1,[2],{"x":null}]"#)
         .await;
-    let mut ack = s.ws.text_skip_pings().await;
+    let mut ack = s.ws.recv_text().await;
     while ack.starts_with(r#"42/chat,["all""#) {
         // a broadcast of the rooms test, when both run on one external server
-        ack = s.ws.text_skip_pings().await;
+        ack = s.ws.recv_text().await;
     }
     assert_eq!(ack, r#"43/chat,7[1,[2],{"x":null}]"#);
     srv.shutdown().await;
@@ -256,27 +256,21 @@ async fn echo_keeps_multiple_values_and_nested_binary() {
     let srv = server().await;
     let mut s = Sio::connect(srv.addr).await;
     s.ws.send_text(r#"421["echo"]"#).await;
-    assert_eq!(s.ws.text_skip_pings().await, "431[]");
+    assert_eq!(s.ws.recv_text().await, "431[]");
     s.ws.send_text(r#"422["echo",null,true,"é☃😀",-1.5]"#).await;
-    assert_eq!(
-        s.ws.text_skip_pings().await,
-        r#"432[null,true,"é☃😀",-1.5]"#
-    );
+    assert_eq!(s.ws.recv_text().await, r#"432[null,true,"é☃😀",-1.5]"#);
     s.ws.send_text(&format!(r#"451-3["echo",{{"a":[{PH0}]}}]"#))
         .await;
     s.ws.send_binary(&[0, 255]).await;
     assert_eq!(
-        s.ws.next_skip_pings().await,
+        s.ws.recv().await,
         Frame::Text(format!(r#"461-3[{{"a":[{PH0}]}}]"#))
     );
-    assert_eq!(s.ws.next_skip_pings().await, Frame::Binary(vec![0, 255]));
+    assert_eq!(s.ws.recv().await, Frame::Binary(vec![0, 255]));
     // No ack id, no ack: the next frame answers the next request.
     s.ws.send_text(r#"42["echo","no-ack"]"#).await;
     s.ws.send_text(r#"42["message","after"]"#).await;
-    assert_eq!(
-        s.ws.text_skip_pings().await,
-        r#"42["message-back","after"]"#
-    );
+    assert_eq!(s.ws.recv_text().await, r#"42["message-back","after"]"#);
     srv.shutdown().await;
 }
 
@@ -296,29 +290,29 @@ async fn rooms_to_room_skips_the_sender_and_broadcast_includes_it() {
     for (s, id) in [(&mut a, 1), (&mut b, 2)] {
         s.ws.send_text(&format!(r#"42/chat,{id}["join",{{"room":"r1"}}]"#))
             .await;
-        assert_eq!(s.ws.text_skip_pings().await, format!("43/chat,{id}[true]"));
+        assert_eq!(s.ws.recv_text().await, format!("43/chat,{id}[true]"));
     }
     a.ws.send_text(r#"42/chat,3["to_room",{"room":"r1","event":"hi","data":{"n":1}}]"#)
         .await;
-    assert_eq!(a.ws.text_skip_pings().await, "43/chat,3[true]");
-    assert_eq!(b.ws.text_skip_pings().await, r#"42/chat,["hi",{"n":1}]"#);
+    assert_eq!(a.ws.recv_text().await, "43/chat,3[true]");
+    assert_eq!(b.ws.recv_text().await, r#"42/chat,["hi",{"n":1}]"#);
     b.ws.send_text(r#"42/chat,4["leave",{"room":"r1"}]"#).await;
-    assert_eq!(b.ws.text_skip_pings().await, "43/chat,4[true]");
+    assert_eq!(b.ws.recv_text().await, "43/chat,4[true]");
     a.ws.send_text(r#"42/chat,5["to_room",{"room":"r1","event":"hi","data":2}]"#)
         .await;
-    assert_eq!(a.ws.text_skip_pings().await, "43/chat,5[true]");
+    assert_eq!(a.ws.recv_text().await, "43/chat,5[true]");
     // The broadcast is queued after anything the to_room could have sent: if b or c had got
     // `hi` it would come before `all`. The sender gets the broadcast before its ack.
     a.ws.send_text(r#"42/chat,6["broadcast",{"event":"all","data":[1]}]"#)
         .await;
-    assert_eq!(a.ws.text_skip_pings().await, r#"42/chat,["all",[1]]"#);
-    assert_eq!(a.ws.text_skip_pings().await, "43/chat,6[true]");
-    assert_eq!(b.ws.text_skip_pings().await, r#"42/chat,["all",[1]]"#);
-    assert_eq!(c.ws.text_skip_pings().await, r#"42/chat,["all",[1]]"#);
+    assert_eq!(a.ws.recv_text().await, r#"42/chat,["all",[1]]"#);
+    assert_eq!(a.ws.recv_text().await, "43/chat,6[true]");
+    assert_eq!(b.ws.recv_text().await, r#"42/chat,["all",[1]]"#);
+    assert_eq!(c.ws.recv_text().await, r#"42/chat,["all",[1]]"#);
     // `other` is only in /custom: its next frame answers its own request.
     other.ws.send_text(r#"42/custom,["message","mine"]"#).await;
     assert_eq!(
-        other.ws.text_skip_pings().await,
+        other.ws.recv_text().await,
         r#"42/custom,["message-back","mine"]"#
     );
     srv.shutdown().await;
@@ -330,7 +324,7 @@ async fn request_callback_round_trip() {
     let mut s = Sio::connect(srv.addr).await;
     s.ws.send_text(r#"42["request_callback",1,{"q":"?"}]"#)
         .await;
-    let ask = s.ws.text_skip_pings().await;
+    let ask = s.ws.recv_text().await;
     let rest = ask.strip_prefix("42").expect("EVENT");
     let (id, json) = rest.split_at(rest.find('[').expect("array"));
     assert!(
@@ -339,7 +333,7 @@ async fn request_callback_round_trip() {
     );
     assert_eq!(json, r#"["ask",1,{"q":"?"}]"#);
     s.ws.send_text(&format!(r#"43{id}["yes",2]"#)).await;
-    assert_eq!(s.ws.text_skip_pings().await, r#"42["answer","yes",2]"#);
+    assert_eq!(s.ws.recv_text().await, r#"42["answer","yes",2]"#);
     srv.shutdown().await;
 }
 
@@ -349,7 +343,7 @@ async fn disconnect_me_leaves_the_other_namespaces_connected() {
     let mut s = Sio::connect(srv.addr).await;
     s.join("/custom").await;
     s.ws.send_text(r#"42/custom,["disconnect_me"]"#).await;
-    assert_eq!(s.ws.text_skip_pings().await, "41/custom,");
+    assert_eq!(s.ws.recv_text().await, "41/custom,");
     s.assert_alive("main-still-connected").await;
     srv.shutdown().await;
 }

@@ -1,6 +1,7 @@
-//! Interop with the official python-socketio clients (tests/interop/py/runner.py): the
+//! Interop with the official python-socketio clients (tests/py/client_runner.py): the
 //! asyncio `AsyncClient` and the threaded `Client`, over websocket-only, polling-only and
-//! polling→websocket upgrade.
+//! polling→websocket upgrade, with the default serializer and (modules `msgpack`) with
+//! `serializer='msgpack'` against the test bed's `PARSER=msgpack`.
 
 mod interop_common;
 
@@ -18,6 +19,18 @@ mod asyncio {
         load: [websocket],
         load50: [polling],
     );
+
+    mod msgpack {
+        crate::scenario_tests!(socketio_tests::Lib::PyAsync, Msgpack;
+            connect: [websocket, polling, upgrade],
+            reject: [websocket, polling, upgrade],
+            echo: [websocket, polling, upgrade],
+            echo_chat: [websocket, polling, upgrade],
+            request_callback: [websocket, polling, upgrade],
+            rooms: [websocket, polling, upgrade],
+            disconnect_me: [websocket, polling, upgrade],
+        );
+    }
 }
 
 mod sync {
@@ -33,4 +46,15 @@ mod sync {
         payload: [polling],
         idle: [websocket, polling, upgrade],
     );
+
+    mod msgpack {
+        crate::scenario_tests!(socketio_tests::Lib::PySync, Msgpack;
+            connect: [websocket, polling, upgrade],
+            reject: [websocket, polling, upgrade],
+            echo: [websocket, polling, upgrade],
+            request_callback: [websocket, polling, upgrade],
+            rooms: [websocket, polling, upgrade],
+            disconnect_me: [websocket, polling, upgrade],
+        );
+    }
 }

@@ -17,8 +17,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use socketio::{
-    AckError, Args, BuildError, ConnectError, DisconnectReason, Event, EventName, Rest, Socket,
-    SocketIo, State, namespace,
+    AckError, Args, BuildError, ConnectError, DisconnectReason, Event, EventName, Namespace, Rest,
+    Socket, SocketIo, State, namespace,
 };
 use socketio_tests::{Ws, within};
 use tokio::sync::mpsc;
@@ -181,6 +181,7 @@ async fn serve() -> Server {
         .namespace(Chat {
             greeting: "hello".to_owned(),
         })
+        .namespace(Lobby)
         .build()
         .unwrap();
     let app = io.router();
@@ -192,7 +193,7 @@ async fn serve() -> Server {
 
 /// A websocket with the Engine.IO handshake done.
 async fn open(addr: SocketAddr) -> Ws {
-    let mut ws = Ws::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+    let mut ws = Ws::dial(addr, "/socket.io/?EIO=4&transport=websocket")
         .await
         .unwrap();
     let open = ws.text().await;
@@ -204,16 +205,16 @@ async fn open(addr: SocketAddr) -> Ws {
 async fn join_chat(addr: SocketAddr) -> Ws {
     let mut ws = open(addr).await;
     ws.send_text(r#"40/chat,{"token":"secret"}"#).await;
-    let reply = ws.text_skip_pings().await;
+    let reply = ws.recv_text().await;
     assert!(reply.starts_with(r#"40/chat,{"sid":""#), "{reply}");
-    assert_eq!(ws.text_skip_pings().await, r#"42/chat,["welcome","hello"]"#);
+    assert_eq!(ws.recv_text().await, r#"42/chat,["welcome","hello"]"#);
     ws
 }
 
 /// Send `42/chat,<id>[args]` and return the ack's argument array.
 async fn call(ws: &mut Ws, id: u32, args: &str) -> String {
     ws.send_text(&format!("42/chat,{id}{args}")).await;
-    let reply = ws.text_skip_pings().await;
+    let reply = ws.recv_text().await;
     let prefix = format!("43/chat,{id}");
     reply
         .strip_prefix(&prefix)
@@ -234,7 +235,7 @@ async fn connect_rejection_sends_message_and_data() {
     let mut ws = open(server.addr).await;
     ws.send_text(r#"40/chat,{"token":"nope"}"#).await;
     assert_eq!(
-        ws.text_skip_pings().await,
+        ws.recv_text().await,
         r#"44/chat,{"message":"unauthorized","data":{"reason":"bad token"}}"#
     );
 }
@@ -244,7 +245,7 @@ async fn connect_with_auth_that_does_not_deserialize_is_refused() {
     let server = serve().await;
     let mut ws = open(server.addr).await;
     ws.send_text(r#"40/chat,{"tok":1}"#).await;
-    let reply = ws.text_skip_pings().await;
+    let reply = ws.recv_text().await;
     assert!(
         reply.starts_with(r#"44/chat,{"message":"invalid auth payload"#),
         "{reply}"
@@ -299,7 +300,7 @@ async fn bytes_argument_comes_from_a_binary_attachment() {
     ws.send_text(r#"451-/chat,7["size",{"_placeholder":true,"num":0}]"#)
         .await;
     ws.send_binary(&[1, 2, 3, 4, 5]).await;
-    assert_eq!(ws.text_skip_pings().await, "43/chat,7[5]");
+    assert_eq!(ws.recv_text().await, "43/chat,7[5]");
 }
 
 #[tokio::test]
@@ -391,10 +392,10 @@ async fn auto_registered_namespace_is_found_by_build() {
     let server = serve().await;
     let mut ws = open(server.addr).await;
     ws.send_text("40/auto,").await;
-    let reply = ws.text_skip_pings().await;
+    let reply = ws.recv_text().await;
     assert!(reply.starts_with(r#"40/auto,{"sid":""#), "{reply}");
     ws.send_text(r#"42/auto,1["hello"]"#).await;
-    assert_eq!(ws.text_skip_pings().await, r#"43/auto,1["from auto"]"#);
+    assert_eq!(ws.recv_text().await, r#"43/auto,1["from auto"]"#);
 }
 
 #[tokio::test]
@@ -403,7 +404,7 @@ async fn unregistered_namespace_is_refused() {
     let mut ws = open(server.addr).await;
     ws.send_text("40/nobody,").await;
     assert_eq!(
-        ws.text_skip_pings().await,
+        ws.recv_text().await,
         r#"44/nobody,{"message":"Invalid namespace"}"#
     );
 }
@@ -441,4 +442,150 @@ fn explicit_registration_location_is_the_callers_line() {
     let text = err.to_string();
     assert!(text.contains(&format!("{}:", file!())), "{text}");
     assert!(!text.contains("server/io.rs"), "{text}");
+}
+
+#[tokio::test]
+async fn methods_take_their_namespace_and_typed_sessions() {
+    let mut server = serve().await;
+    let lobby = || {
+        socketio::testing::TestClient::builder()
+            .namespace("/lobby")
+            .connect(&server.io)
+    };
+    let a = lobby().await.unwrap();
+    let b = lobby().await.unwrap();
+    assert!(a.emit_with_ack::<bool>("shout", &"hey").await.unwrap());
+    assert_eq!(a.next_event::<String>("shouted").await.unwrap(), "hey");
+    assert_eq!(b.next_event::<String>("shouted").await.unwrap(), "hey");
+
+    assert_eq!(
+        a.emit_with_ack::<Option<u32>>("bump", &()).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        a.emit_with_ack::<Option<u32>>("bump", &()).await.unwrap(),
+        Some(2)
+    );
+    let peeked: (Option<String>, Option<u32>) = b.emit_with_ack("peek", &a.sid()).await.unwrap();
+    assert_eq!(peeked, (Some("joined /lobby".into()), Some(2)));
+
+    a.disconnect().await.unwrap();
+    let seen = within("disconnect method", STEP, server.seen.recv()).await;
+    assert_eq!(seen.as_deref(), Some("left /lobby: joined /lobby, 2"));
+}
+
+/// Takes its own [`Namespace`] in each kind of method, and keeps typed sessions: no path is
+/// named inside.
+struct Lobby;
+
+#[namespace("/lobby", register = false)]
+impl Lobby {
+    #[on(connect)]
+    fn connect(&self, socket: Socket, ns: Namespace) {
+        socket.save_session(format!("joined {}", ns.path()));
+        socket.save_session(0u32);
+    }
+
+    #[on(disconnect)]
+    fn disconnect(&self, socket: Socket, ns: Namespace, State(seen): State<Seen>) {
+        let note = socket.get_session::<String>().unwrap_or_default();
+        let bumps = socket.get_session::<u32>().unwrap_or_default();
+        let _ = seen.0.send(format!("left {}: {note}, {bumps}", ns.path()));
+    }
+
+    #[on("shout")]
+    fn shout(&self, ns: Namespace, text: String) -> bool {
+        ns.emit("shouted", &text).is_ok()
+    }
+
+    #[on("bump")]
+    fn bump(&self, socket: Socket) -> Option<u32> {
+        socket.session(|n: &mut u32| {
+            *n += 1;
+            *n
+        })
+    }
+
+    #[on("peek")]
+    async fn peek(&self, ns: Namespace, sid: String) -> (Option<String>, Option<u32>) {
+        (ns.get_session(&sid), ns.get_session(&sid))
+    }
+}
+
+// -- custom extractors and TryData in `#[namespace]` methods ------------------------------------
+
+/// A user-written event parameter: the name `login` saved in the session.
+#[derive(Clone)]
+struct Me(String);
+
+impl socketio::FromEventParam<socketio::ViaContext> for Me {
+    fn from_event(ctx: &mut socketio::EventContext) -> Result<Self, socketio::ParamError> {
+        ctx.socket()
+            .get_session::<Me>()
+            .ok_or_else(|| socketio::ParamError::reject("not logged in"))
+    }
+}
+
+/// A user-written connect parameter: the `x-client` header, required.
+struct ClientName(String);
+
+impl socketio::FromConnectParam<socketio::ViaContext> for ClientName {
+    fn from_connect(ctx: &socketio::ConnectContext) -> Result<Self, socketio::ConnectParamError> {
+        ctx.handshake()
+            .headers()
+            .get("x-client")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| ClientName(v.to_owned()))
+            .ok_or(socketio::ConnectParamError::Rejected(ConnectError::new(
+                "name your client",
+            )))
+    }
+}
+
+#[derive(Default)]
+struct Extractors;
+
+#[namespace("/extract", register = false)]
+impl Extractors {
+    #[on(connect)]
+    async fn connect(&self, socket: Socket, client: ClientName) {
+        socket.save_session(Me(client.0));
+    }
+
+    #[on("whoami")]
+    async fn whoami(&self, me: Me, greeting: String) -> String {
+        format!("{greeting}, {}", me.0)
+    }
+
+    #[on("parse")]
+    async fn parse(&self, socketio::TryData(n): socketio::TryData<u8>) -> Result<u8, String> {
+        n.map_err(|e| format!("argument {} rejected", e.index() + 1))
+    }
+}
+
+#[tokio::test]
+async fn namespace_methods_take_custom_extractors_and_try_data() {
+    use socketio::testing::{TestClient, TestError};
+    let io = SocketIo::builder().namespace(Extractors).build().unwrap();
+    let refused = TestClient::builder()
+        .namespace("/extract")
+        .connect(&io)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&refused, TestError::ConnectRefused(e) if e.message() == "name your client"),
+        "{refused:?}"
+    );
+    let c = TestClient::builder()
+        .namespace("/extract")
+        .header("x-client", "ada")
+        .connect(&io)
+        .await
+        .unwrap();
+    let hi: String = c.emit_with_ack("whoami", &"hi").await.unwrap();
+    assert_eq!(hi, "hi, ada");
+    assert_eq!(c.emit_with_ack::<u8>("parse", &7).await.unwrap(), 7);
+    let err: Value = c.emit_with_ack("parse", &300).await.unwrap();
+    assert_eq!(err, json!({"error": "argument 1 rejected"}));
 }

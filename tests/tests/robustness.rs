@@ -22,7 +22,7 @@ async fn offend(srv: &TestServer, frames: &[Frame]) -> bool {
     s.ws.send_text(r#"42987654["echo","probe"]"#).await;
     within("the server to process a malformed input", STEP, async {
         loop {
-            match s.ws.next_skip_pings().await {
+            match s.ws.recv().await {
                 Frame::Closed => return true,
                 Frame::Text(t) if t == r#"43987654["probe"]"# => return false,
                 _ => {}
@@ -103,7 +103,7 @@ async fn websocket_message_limit() {
         format!("{head}{}{tail}", "x".repeat(len - head.len() - tail.len()))
     };
     at.ws.send_text(&frame(max)).await;
-    match at.ws.next_skip_pings().await {
+    match at.ws.recv().await {
         Frame::Text(t) => assert!(
             t.starts_with(r#"431[""#)
                 && t.len() == max - r#"421["echo",""#.len() + r#"431[""#.len(),
@@ -116,7 +116,7 @@ async fn websocket_message_limit() {
     let mut over = Sio::connect(srv.addr).await;
     over.ws.send_text(&frame(max + 1)).await;
     loop {
-        match over.ws.next_skip_pings().await {
+        match over.ws.recv().await {
             Frame::Closed => break,
             Frame::Text(t) => assert!(!t.starts_with("431"), "oversized message was handled"),
             Frame::Binary(_) => {}
@@ -189,7 +189,7 @@ async fn slow_attachment_sender_does_not_block_others() {
         .assert_alive("while another client owes an attachment")
         .await;
     slow.ws.send_binary(&[2]).await;
-    match slow.ws.next_skip_pings().await {
+    match slow.ws.recv().await {
         Frame::Text(t) => assert!(t.starts_with("462-5["), "{t}"),
         other => panic!("{other:?}"),
     }

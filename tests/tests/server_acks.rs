@@ -8,17 +8,14 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
 use serde::Deserialize;
 use socketio::{AckError, AckSender, CallError, EmitError, ServerConfig, Socket, SocketIo};
-use support::{TestServer, Ws, json, next, serve, within};
+use socketio_tests::{STEP, Served, Ws, json_of, next, serve, within};
 use tokio::sync::mpsc;
 
-async fn server(config: ServerConfig) -> (TestServer, mpsc::UnboundedReceiver<u32>) {
+async fn server(config: ServerConfig) -> (Served, mpsc::UnboundedReceiver<u32>) {
     let io = SocketIo::builder().config(config).build().unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
     let ns = io.of("/");
@@ -52,9 +49,9 @@ async fn server(config: ServerConfig) -> (TestServer, mpsc::UnboundedReceiver<u3
     (serve(io).await, rx)
 }
 
-async fn connected(srv: &TestServer) -> (Ws, Socket) {
+async fn connected(srv: &Served) -> (Ws, Socket) {
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     let socket = srv.io.socket("/", &sid).unwrap();
     (c, socket)
 }
@@ -80,7 +77,7 @@ async fn handler_return_value_is_the_ack() {
     assert_eq!(ask(&mut c, r#"427["result_tuple"]"#).await, "437[1,2]");
     assert_eq!(ask(&mut c, r#"428["question_mark","12"]"#).await, "438[12]");
     let err = ask(&mut c, r#"429["question_mark","x"]"#).await;
-    let v = json(err.strip_prefix("439").unwrap());
+    let v = json_of(err.strip_prefix("439").unwrap());
     assert!(
         v[0]["error"]
             .as_str()
@@ -112,7 +109,7 @@ async fn payload_that_does_not_deserialize_gets_error_ack_and_no_call() {
     let (srv, mut rx) = server(ServerConfig::default()).await;
     let (mut c, _) = connected(&srv).await;
     let reply = ask(&mut c, r#"421["typed","not a number"]"#).await;
-    let v = json(
+    let v = json_of(
         reply
             .strip_prefix("431")
             .unwrap_or_else(|| panic!("{reply}")),
@@ -156,7 +153,7 @@ async fn emit_with_ack_resolves_with_client_answer() {
         "ack ids start at 1 per socket"
     );
     c.send(r#"431["yes",2]"#).await;
-    let answer = within("the ack", fut).await.unwrap();
+    let answer = within("the ack", STEP, fut).await.unwrap();
     assert_eq!(
         answer.decode::<(String, u32)>().unwrap(),
         ("yes".to_owned(), 2)
@@ -167,7 +164,7 @@ async fn emit_with_ack_resolves_with_client_answer() {
     assert_eq!(c.recv_text().await, r#"422["again"]"#);
     c.send("4377[]").await;
     c.send("432[]").await;
-    let answer = within("the second ack", fut).await.unwrap();
+    let answer = within("the second ack", STEP, fut).await.unwrap();
     assert!(answer.args().is_empty());
     answer.decode::<()>().unwrap();
 }
@@ -180,7 +177,7 @@ async fn binary_ack_from_client() {
     assert_eq!(c.recv_text().await, r#"421["ask"]"#);
     c.send(r#"461-1[{"_placeholder":true,"num":0}]"#).await;
     c.send_binary(b"\x01\x02").await;
-    let answer = within("the binary ack", fut).await.unwrap();
+    let answer = within("the binary ack", STEP, fut).await.unwrap();
     assert_eq!(
         answer.decode::<bytes::Bytes>().unwrap(),
         bytes::Bytes::from_static(b"\x01\x02")
@@ -204,7 +201,7 @@ async fn call_decodes_typed_answer_and_times_out() {
     assert_eq!(c.recv_text().await, r#"421["question"]"#);
     c.send(r#"431[{"ok":true}]"#).await;
     assert_eq!(
-        within("call", call).await.unwrap().unwrap(),
+        within("call", STEP, call).await.unwrap().unwrap(),
         Answer { ok: true }
     );
 
@@ -215,7 +212,7 @@ async fn call_decodes_typed_answer_and_times_out() {
     assert_eq!(c.recv_text().await, r#"422["q"]"#);
     c.send(r#"432["nope"]"#).await;
     assert!(matches!(
-        within("call", call).await.unwrap(),
+        within("call", STEP, call).await.unwrap(),
         Err(CallError::Decode(_))
     ));
 
@@ -234,11 +231,11 @@ async fn pending_acks_resolve_disconnected_when_client_leaves() {
     let b = socket.emit_with_ack("b", &()).unwrap();
     c.close().await;
     assert_eq!(
-        within("ack a", a).await.unwrap_err(),
+        within("ack a", STEP, a).await.unwrap_err(),
         CallError::Disconnected
     );
     assert_eq!(
-        within("ack b", b).await.unwrap_err(),
+        within("ack b", STEP, b).await.unwrap_err(),
         CallError::Disconnected
     );
     assert_eq!(
@@ -268,7 +265,7 @@ async fn max_pending_acks_plus_one_is_refused() {
     assert_eq!(r, Err(CallError::Emit(EmitError::TooManyPendingAcks)));
     // Nothing was sent for the refused ones; answering one frees a slot.
     c.send("432[]").await;
-    within("ack 2", futs.remove(1)).await.unwrap();
+    within("ack 2", STEP, futs.remove(1)).await.unwrap();
     let _again = socket.emit_with_ack("ask", &5).unwrap();
     assert_eq!(c.recv_text().await, r#"424["ask",5]"#);
     assert_eq!(

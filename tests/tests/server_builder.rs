@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use socketio::engine::{Cookie, Cors};
+use socketio::engine::{Cookie, Cors, EngineConfig};
 use socketio::{RateLimit, ServerConfig, SocketIo};
 
 fn base() -> ServerConfig {
@@ -127,6 +127,7 @@ fn every_engine_field_has_a_builder_method() {
         .max_connections(12)
         .max_connections_per_ip(13)
         .trusted_proxy_header(header.clone())
+        .ws_per_message_deflate(14)
         .build()
         .unwrap();
     let e = &io.config().engine;
@@ -151,14 +152,19 @@ fn every_engine_field_has_a_builder_method() {
     assert_eq!(e.max_connections, Some(12));
     assert_eq!(e.max_connections_per_ip, Some(13));
     assert_eq!(e.trusted_proxy_header, Some(header));
+    assert_eq!(e.ws_per_message_deflate, Some(14));
+    assert_eq!(EngineConfig::default().ws_per_message_deflate, None);
 
     // Optional settings can be switched back off.
     let io = SocketIo::builder()
         .max_connections(12)
         .max_connections(None)
         .compression_threshold(64)
+        .ws_per_message_deflate(1024)
+        .ws_per_message_deflate(None)
         .build()
         .unwrap();
     assert_eq!(io.config().engine.max_connections, None);
+    assert_eq!(io.config().engine.ws_per_message_deflate, None);
     assert_eq!(io.config().engine.compression_threshold, Some(64));
 }

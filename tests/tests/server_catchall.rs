@@ -7,14 +7,11 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 
 use socketio::server::ClassRegistrar;
 use socketio::{EventName, NamespaceClass, Rest, Socket, SocketIo, Value};
-use support::{Ws, next, serve};
+use socketio_tests::{Ws, next, serve};
 use tokio::sync::mpsc;
 
 async fn ask(c: &mut Ws, packet: &str) -> String {
@@ -30,7 +27,7 @@ async fn on_any_receives_unhandled_events_with_their_name() {
         .on_any(async |name: EventName, rest: Rest<Value>| (name.to_string(), rest.len()));
     let srv = serve(io).await;
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/", None).await;
+    c.join("/", None).await;
     assert_eq!(
         ask(&mut c, r#"421["known",1]"#).await,
         r#"431["known handler"]"#
@@ -55,7 +52,7 @@ async fn star_namespace_serves_unregistered_namespaces() {
     any.on_any(async |s: Socket, name: EventName| format!("{}:{name}", s.ns()));
     let srv = serve(io.clone()).await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/dyn", None).await;
+    let sid = c.join("/dyn", None).await;
     assert_eq!(next(&mut connected).await, "/dyn");
     assert!(
         io.socket("/dyn", &sid).is_some(),
@@ -69,7 +66,7 @@ async fn star_namespace_serves_unregistered_namespaces() {
         ask(&mut c, r#"42/dyn,2["zzz"]"#).await,
         r#"43/dyn,2["/dyn:zzz"]"#
     );
-    c.connect("/other", None).await;
+    c.join("/other", None).await;
     assert_eq!(next(&mut connected).await, "/other");
     assert_eq!(
         ask(&mut c, r#"42/other,3["hello"]"#).await,
@@ -91,7 +88,7 @@ async fn star_namespace_backs_up_registered_namespaces() {
         .on("shared", async |s: Socket| format!("star for {}", s.ns()));
     let srv = serve(io).await;
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/own", None).await;
+    c.join("/own", None).await;
     assert_eq!(
         ask(&mut c, r#"42/own,1["mine"]"#).await,
         r#"43/own,1["own handler"]"#
@@ -153,7 +150,7 @@ async fn function_handlers_beat_class_handlers() {
     let srv = serve(io).await;
     let mut c = Ws::open(srv.addr).await;
 
-    c.connect("/cls", None).await;
+    c.join("/cls", None).await;
     assert_eq!(c.recv_text().await, r#"42/cls,["connected-by","class"]"#);
     assert_eq!(
         ask(&mut c, r#"42/cls,1["a"]"#).await,
@@ -170,7 +167,7 @@ async fn function_handlers_beat_class_handlers() {
 
     // A function catch-all beats a class's named handler (python checks every function
     // level first).
-    c.connect("/cls2", None).await;
+    c.join("/cls2", None).await;
     assert_eq!(
         c.recv_text().await,
         r#"42/cls2,["connected-by","function"]"#

@@ -7,17 +7,14 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 
 use socketio::{DisconnectReason, EmitError, ServerConfig, Socket, SocketIo};
-use support::{Polling, TestServer, Ws, next, serve, within};
+use socketio_tests::{Polling, STEP, Served, Ws, next, serve, within};
 use tokio::sync::{Semaphore, mpsc};
 
 struct Fixture {
-    srv: TestServer,
+    srv: Served,
     /// Released one permit per slow handler allowed to finish.
     gate: Arc<Semaphore>,
     log: mpsc::UnboundedReceiver<String>,
@@ -65,8 +62,8 @@ async fn fixture(config: ServerConfig) -> Fixture {
 /// this connection was dispatched (the engine hands messages over in order).
 async fn client(fx: &Fixture) -> Ws {
     let mut c = Ws::open(fx.srv.addr).await;
-    c.connect("/", None).await;
-    c.connect("/probe", None).await;
+    c.join("/", None).await;
+    c.join("/probe", None).await;
     c
 }
 
@@ -187,8 +184,8 @@ async fn client_that_never_reads_is_disconnected_and_server_stays_healthy() {
     config.engine.max_buffered_frames = 8;
     let mut fx = fixture(config).await;
     // A polling client joins, then never polls again.
-    let p = Polling::open(fx.srv.addr, "").await;
-    let sid = p.connect("/", None).await;
+    let p = Polling::open(fx.srv.addr, "/socket.io/").await.0;
+    let sid = p.join("/", None).await;
     let socket = fx.srv.io.socket("/", &sid).unwrap();
     for i in 0..8 {
         socket
@@ -271,7 +268,7 @@ async fn shutdown_disconnects_everyone_and_waits_for_handlers() {
     );
     assert!(fx.srv.io.handlers_in_flight() >= 1);
     fx.gate.add_permits(1);
-    within("shutdown", shutdown).await.unwrap();
+    within("shutdown", STEP, shutdown).await.unwrap();
     assert_eq!(fx.log.try_recv().unwrap(), "slow-end:a");
     let (_, reason) = fx
         .gone

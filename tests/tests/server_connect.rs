@@ -7,16 +7,13 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde::Deserialize;
 use socketio::engine::Transport;
 use socketio::{ConnectError, Handshake, ServerConfig, Socket, SocketIo, Value};
-use support::{Polling, Ws, next, serve};
+use socketio_tests::{Polling, Ws, next, serve};
 use tokio::sync::mpsc;
 
 #[derive(Debug, Deserialize)]
@@ -77,7 +74,7 @@ async fn connect_handler_sees_request_and_auth_over_websocket() {
     let srv = serve(io).await;
     let mut c = Ws::open_with(srv.addr, "x=a%20b&y=2", &[("x-test", "hello")]).await;
     let local = c.local_addr();
-    let sid = c.connect("/", Some(r#"{"token":"abc","n":1}"#)).await;
+    let sid = c.join("/", Some(r#"{"token":"abc","n":1}"#)).await;
     let s = next(&mut seen).await;
     assert_eq!(s.sid, sid, "the CONNECT reply carries the socket's id");
     assert_eq!(s.header.as_deref(), Some("hello"));
@@ -106,7 +103,7 @@ async fn connect_handler_auth_is_empty_object_when_absent() {
     let mut seen = recorder(&io, "/custom");
     let srv = serve(io).await;
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/custom", None).await;
+    c.join("/custom", None).await;
     let s = next(&mut seen).await;
     assert_eq!(s.auth_raw, "{}");
     assert!(!s.has_auth);
@@ -123,8 +120,10 @@ async fn connect_handler_sees_polling_transport_and_query() {
     let io = SocketIo::builder().build().unwrap();
     let mut seen = recorder(&io, "/");
     let srv = serve(io).await;
-    let c = Polling::open(srv.addr, "x=polled").await;
-    let sid = c.connect("/", Some(r#"{"token":"t"}"#)).await;
+    let c = Polling::open_with(srv.addr, "/socket.io/", "x=polled")
+        .await
+        .0;
+    let sid = c.join("/", Some(r#"{"token":"t"}"#)).await;
     let s = next(&mut seen).await;
     assert_eq!(s.sid, sid);
     assert_eq!(s.transport, Transport::Polling);
@@ -143,7 +142,7 @@ async fn connect_handler_typed_auth_parameter() {
     });
     let srv = serve(io).await;
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/", Some(r#"{"token":"typed"}"#)).await;
+    c.join("/", Some(r#"{"token":"typed"}"#)).await;
     assert_eq!(next(&mut rx).await, "typed");
 }
 
@@ -189,9 +188,9 @@ async fn connect_rejected_with_error_message_and_data() {
         r#"44/chat,{"message":"unauthorized","data":{"reason":"bad token"}}"#
     );
     // The Engine.IO connection stays usable: join `/` and a correct `/chat`.
-    c.connect("/", None).await;
+    c.join("/", None).await;
     assert!(c.roundtrip("/", 1, "ping").await.is_empty());
-    c.connect("/chat", Some(r#"{"token":"secret"}"#)).await;
+    c.join("/chat", Some(r#"{"token":"secret"}"#)).await;
     assert_eq!(io.of("/chat").sockets().len(), 1);
     assert!(
         rx.try_recv().is_err(),
@@ -219,7 +218,7 @@ async fn always_connect_sends_connect_then_disconnect_on_rejection() {
     let mut c = Ws::open(srv.addr).await;
     c.send("40").await;
     let reply = c.recv_text().await;
-    support::connect_sid("/", &reply);
+    socketio_tests::connect_sid("/", &reply);
     go_tx.send(()).unwrap();
     let then = c.recv_text().await;
     assert!(
@@ -240,7 +239,7 @@ async fn always_connect_accepting_handler_connects_once() {
     io.of("/").on("ping", async || ());
     let srv = serve(io).await;
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/", None).await;
+    c.join("/", None).await;
     let before = c.roundtrip("/", 1, "ping").await;
     assert_eq!(before, [r#"42["hello"]"#]);
 }
@@ -252,7 +251,7 @@ async fn accept_any_namespace() {
     let io = SocketIo::builder().config(config).build().unwrap();
     let srv = serve(io.clone()).await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/anything", None).await;
+    let sid = c.join("/anything", None).await;
     assert!(io.socket("/anything", &sid).is_some());
 }
 
@@ -268,7 +267,7 @@ async fn unknown_namespace_is_refused() {
         r#"44/nope,{"message":"Invalid namespace"}"#
     );
     // ...and the connection still works for a known namespace.
-    c.connect("/chat", None).await;
+    c.join("/chat", None).await;
 }
 
 /// python-socketio (`namespaces=None` means `['/']`) and Node both accept the main namespace
@@ -279,7 +278,7 @@ async fn main_namespace_is_accepted_without_handlers() {
     io.of("/chat").on("x", async || ());
     let srv = serve(io).await;
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/", None).await;
+    c.join("/", None).await;
 }
 
 #[tokio::test]
@@ -305,14 +304,14 @@ async fn emits_in_connect_handler_follow_the_connect_reply() {
     let mut c = Ws::open(srv.addr).await;
     c.send(r#"40/chat,"#).await;
     // Barrier on another namespace: the CONNECT of /chat must not have been answered yet.
-    c.connect("/", None).await;
+    c.join("/", None).await;
     let before = c.roundtrip("/", 1, "ping").await;
     assert!(
         before.is_empty(),
         "nothing of /chat before its handler finished: {before:?}"
     );
     gate_tx.send(()).unwrap();
-    let sid = support::connect_sid("/chat", &c.recv_text().await);
+    let sid = socketio_tests::connect_sid("/chat", &c.recv_text().await);
     assert_eq!(
         c.recv_text().await,
         format!(r#"42/chat,["welcome",{{"sid":"{sid}"}}]"#)
@@ -327,7 +326,7 @@ async fn second_connect_to_same_namespace_is_refused() {
     io.of("/").on("ping", async || ());
     let srv = serve(io.clone()).await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     c.send("40").await;
     let reply = c.recv_text().await;
     assert!(

@@ -8,13 +8,10 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
 use socketio::{AckFuture, CallError, DisconnectReason, ServerConfig, Socket, SocketIo};
-use support::{Recv, TestServer, Ws, next, serve, within};
+use socketio_tests::{Frame, STEP, Served, Ws, next, serve, within};
 use tokio::sync::mpsc;
 
 #[derive(Debug)]
@@ -26,7 +23,7 @@ struct Gone {
 }
 
 struct Fixture {
-    srv: TestServer,
+    srv: Served,
     sockets: mpsc::UnboundedReceiver<Socket>,
     gone: mpsc::UnboundedReceiver<Gone>,
 }
@@ -71,13 +68,13 @@ async fn fixture(config: ServerConfig) -> Fixture {
 impl Fixture {
     /// Join `nsp` and leave an ack pending on the new socket.
     async fn join(&mut self, c: &mut Ws, nsp: &str) -> (Socket, AckFuture) {
-        let sid = c.connect(nsp, None).await;
+        let sid = c.join(nsp, None).await;
         let socket = next(&mut self.sockets).await;
         assert_eq!(socket.id(), sid);
         let ack = socket.emit_with_ack("ask", &()).unwrap();
         assert_eq!(
             c.recv_text().await,
-            format!(r#"42{}1["ask"]"#, support::nsp_prefix(nsp))
+            format!(r#"42{}1["ask"]"#, socketio_tests::nsp_prefix(nsp))
         );
         (socket, ack)
     }
@@ -95,7 +92,7 @@ impl Fixture {
             "rooms readable in the disconnect handler"
         );
         // The pending ack resolves once the socket is cleaned up.
-        let r = within("the pending ack to resolve", ack).await;
+        let r = within("the pending ack to resolve", STEP, ack).await;
         assert_eq!(r.unwrap_err(), CallError::Disconnected);
         let io = &self.srv.io;
         assert!(io.socket(socket.ns(), socket.id()).is_none());
@@ -202,7 +199,7 @@ async fn reason_server_shutting_down() {
     let mut fx = fixture(ServerConfig::default()).await;
     let mut c = Ws::open(fx.srv.addr).await;
     let (socket, ack) = fx.join(&mut c, "/").await;
-    within("shutdown", fx.srv.io.shutdown()).await;
+    within("shutdown", STEP, fx.srv.io.shutdown()).await;
     fx.assert_gone(&socket, ack, DisconnectReason::ServerShuttingDown)
         .await;
     c.until_closed().await;
@@ -245,11 +242,11 @@ async fn close_connection_disconnects_every_namespace() {
         "{reasons:?}"
     );
     assert_eq!(
-        within("ack", root_ack).await.unwrap_err(),
+        within("ack", STEP, root_ack).await.unwrap_err(),
         CallError::Disconnected
     );
     loop {
-        if c.recv().await == Recv::Closed {
+        if c.recv().await == Frame::Closed {
             break;
         }
     }

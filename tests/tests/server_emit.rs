@@ -7,19 +7,16 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use serde::{Serialize, Serializer};
 use socketio::{Socket, SocketIo};
-use support::{TestServer, Ws, json, serve, within};
+use socketio_tests::{STEP, Served, Ws, json_of, serve, within};
 
 struct Three {
-    srv: TestServer,
+    srv: Served,
     clients: Vec<Ws>,
     sids: Vec<String>,
 }
@@ -43,7 +40,7 @@ async fn three() -> Three {
     let mut sids = Vec::new();
     for _ in 0..3 {
         let mut c = Ws::open(srv.addr).await;
-        sids.push(c.connect("/", None).await);
+        sids.push(c.join("/", None).await);
         clients.push(c);
     }
     Three { srv, clients, sids }
@@ -222,7 +219,7 @@ async fn payload_shapes() {
         .strip_prefix("451-")
         .unwrap_or_else(|| panic!("binary event: {head}"));
     assert_eq!(
-        json(rest),
+        json_of(rest),
         serde_json::json!(["bin", {"_placeholder": true, "num": 0}])
     );
     assert_eq!(c.recv_binary().await, b"\x00\x01\xff");
@@ -239,7 +236,7 @@ async fn payload_shapes() {
         .strip_prefix("453-")
         .unwrap_or_else(|| panic!("binary event: {head}"));
     assert_eq!(
-        json(rest),
+        json_of(rest),
         serde_json::json!(["file", 1, {
             "name": "f.bin",
             "data": {"_placeholder": true, "num": 0},
@@ -265,6 +262,7 @@ async fn emit_from_a_spawned_task() {
     let sid = t.sids[2].clone();
     within(
         "the spawned emitter",
+        STEP,
         tokio::spawn(async move {
             io.emit("from-task", &"everyone").unwrap();
             io.to(sid.clone()).emit("from-task", &"only c").unwrap();

@@ -9,17 +9,14 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 
 use socketio::{DisconnectReason, RateLimit, RateLimitAction, ServerConfig, Socket, SocketIo};
-use support::{Polling, TestServer, Ws, next, serve};
+use socketio_tests::{Polling, Served, Ws, next, serve};
 use tokio::sync::{Notify, mpsc};
 
 struct Fixture {
-    srv: TestServer,
+    srv: Served,
     /// Wakes every `slow` handler waiting at the time.
     release: Arc<Notify>,
     log: mpsc::UnboundedReceiver<String>,
@@ -69,8 +66,8 @@ async fn fixture(config: ServerConfig) -> Fixture {
 
 async fn client(fx: &Fixture) -> Ws {
     let mut c = Ws::open(fx.srv.addr).await;
-    c.connect("/", None).await;
-    c.connect("/probe", None).await;
+    c.join("/", None).await;
+    c.join("/probe", None).await;
     c
 }
 
@@ -130,7 +127,7 @@ async fn queued_bytes_at_the_limit_over_two_namespaces_keep_the_connection() {
         .await;
     // A barrier: an idle connection would have answered the fills before this ack.
     let mut probe = Ws::open(fx.srv.addr).await;
-    probe.connect("/", None).await;
+    probe.join("/", None).await;
     assert!(probe.roundtrip("/", 1, "ping").await.is_empty());
     fx.release.notify_waiters();
     let mut acks = Vec::new();
@@ -175,14 +172,14 @@ async fn queued_bytes_over_the_limit_summed_over_namespaces_close_the_connection
 async fn queued_bytes_in_one_polling_post_at_the_limit_and_over_it() {
     let mut fx = fixture(bytes_config(false)).await;
     // At the limit: one POST carrying the slow event and two fills of half the budget.
-    let p = Polling::open(fx.srv.addr, "").await;
-    p.connect("/", None).await;
+    let p = Polling::open(fx.srv.addr, "/socket.io/").await.0;
+    p.join("/", None).await;
     let (slow, a, b) = (
         event_of_cost("/", "slow", 1, 20),
         event_of_cost("/", "fill", 2, BUDGET / 2),
         event_of_cost("/", "fill", 3, BUDGET / 2),
     );
-    assert_eq!(p.post(&[&slow, &a, &b]).await, 200);
+    assert_eq!(p.post_packets(&[&slow, &a, &b]).await, 200);
     assert_eq!(next(&mut fx.log).await, "slow:/");
     fx.release.notify_waiters();
     let mut acks = Vec::new();
@@ -193,19 +190,20 @@ async fn queued_bytes_in_one_polling_post_at_the_limit_and_over_it() {
     assert_eq!(next(&mut fx.log).await, "fill:/");
     assert_eq!(next(&mut fx.log).await, "fill:/");
     // Limit + 1 byte: the connection is closed.
-    let p = Polling::open(fx.srv.addr, "").await;
-    p.connect("/", None).await;
+    let p = Polling::open(fx.srv.addr, "/socket.io/").await.0;
+    p.join("/", None).await;
     let b = event_of_cost("/", "fill", 3, BUDGET / 2 + 1);
-    p.post(&[&slow, &a, &b]).await;
+    p.post_packets(&[&slow, &a, &b]).await;
     assert_eq!(next(&mut fx.log).await, "slow:/");
     fx.release.notify_waiters();
     assert_eq!(
         next(&mut fx.gone).await,
         ("/".to_owned(), DisconnectReason::InboundQueueFull)
     );
-    let (status, packets) = p.get().await;
+    let r = p.get().await;
+    let (status, packets) = (r.status, r.text());
     assert!(
-        status != 200 || packets == ["1"],
+        status != 200 || packets == "1",
         "the session is closed: {status} {packets:?}"
     );
 }
@@ -224,7 +222,7 @@ async fn queued_count_is_summed_over_namespaces() {
     c.send(&event_of_cost("/", "fill", 2, 20)).await;
     c.send(&event_of_cost("/probe", "fill", 2, 20)).await;
     let mut probe = Ws::open(fx.srv.addr).await;
-    probe.connect("/", None).await;
+    probe.join("/", None).await;
     assert!(probe.roundtrip("/", 1, "ping").await.is_empty());
     assert!(fx.gone.try_recv().is_err());
     // Limit + 1.

@@ -9,16 +9,13 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use socketio::adapter::pubsub::{CallbackRef, Envelope, Message, OneOrMany, PackedArgs};
+use socketio::adapter::pubsub::{CallbackRef, Envelope, OneOrMany, Operation, PackedArgs};
 use socketio::adapter::{Manager, RemoteSink};
 use socketio::{CallError, ConnectError, EmitError, JoinError, ServerConfig, Socket, SocketIo};
-use support::{Recv, TestServer, WAIT, Ws, serve, within};
+use socketio_tests::{Frame, STEP, Served, Ws, eventually, serve, within};
 
 /// A join handler answering `"ok"` or the error's text, and a `ping` barrier.
 fn handlers(io: &SocketIo, nsp: &str) {
@@ -32,7 +29,7 @@ fn handlers(io: &SocketIo, nsp: &str) {
     });
 }
 
-async fn server(config: ServerConfig) -> TestServer {
+async fn server(config: ServerConfig) -> Served {
     let io = SocketIo::builder().config(config).build().unwrap();
     handlers(&io, "/");
     serve(io).await
@@ -41,15 +38,6 @@ async fn server(config: ServerConfig) -> TestServer {
 async fn ask(c: &mut Ws, packet: &str) -> String {
     c.send(packet).await;
     c.recv_text().await
-}
-
-/// Wait until `cond` holds (bounded by [`WAIT`]): for effects with no event to await.
-async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -69,7 +57,7 @@ async fn rooms_per_socket_at_limit_and_one_more() {
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     for (i, room) in ["a", "b", "c"].iter().enumerate() {
         assert_eq!(
             ask(&mut c, &format!(r#"42{i}["join","{room}"]"#)).await,
@@ -110,7 +98,7 @@ async fn room_name_length_at_limit_and_one_more() {
     assert_eq!(ServerConfig::default().max_room_name_len, 256);
     let srv = server(ServerConfig::default()).await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     let at = "r".repeat(256);
     let over = "r".repeat(257);
     assert_eq!(
@@ -150,7 +138,7 @@ async fn join_and_disconnect(n: usize) -> Duration {
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     let s = srv.io.socket("/", &sid).unwrap();
     let rooms: Vec<String> = (0..n).map(|i| format!("room-{i}")).collect();
     let start = Instant::now();
@@ -162,7 +150,7 @@ async fn join_and_disconnect(n: usize) -> Duration {
     }
     s.disconnect();
     let ns = srv.io.of("/");
-    eventually("the rooms to be left", || {
+    eventually("the rooms to be left", STEP, || {
         ns.room_members(&rooms[1]).is_empty()
     })
     .await;
@@ -192,8 +180,8 @@ async fn sid_rooms_are_reserved_by_default() {
     let srv = server(ServerConfig::default()).await;
     let mut victim = Ws::open(srv.addr).await;
     let mut attacker = Ws::open(srv.addr).await;
-    let vsid = victim.connect("/", None).await;
-    let asid = attacker.connect("/", None).await;
+    let vsid = victim.join("/", None).await;
+    let asid = attacker.join("/", None).await;
     assert_eq!(
         ask(&mut attacker, &format!(r#"421["join","{vsid}"]"#)).await,
         r#"431["the room is named after another socket's sid"]"#
@@ -225,9 +213,9 @@ async fn an_emit_to_a_sid_reaches_it_whatever_rooms_others_joined() {
     let mut victim = Ws::open(srv.addr).await;
     let mut attacker = Ws::open(srv.addr).await;
     let mut other = Ws::open(srv.addr).await;
-    let vsid = victim.connect("/", None).await;
-    let asid = attacker.connect("/", None).await;
-    let osid = other.connect("/", None).await;
+    let vsid = victim.join("/", None).await;
+    let asid = attacker.join("/", None).await;
+    let osid = other.join("/", None).await;
     // Node and python allow it: the attacker is then in a room named like the victim.
     assert_eq!(
         ask(&mut attacker, &format!(r#"421["join","{vsid}"]"#)).await,
@@ -299,26 +287,26 @@ impl Manager for Probe {
 }
 
 impl Probe {
-    /// Apply `message` as if another server had published it.
-    fn apply(&self, message: Message) {
+    /// Apply `operation` as if another server had published it.
+    fn apply(&self, operation: Operation) {
         let sink = self.sink.lock().unwrap().clone().unwrap();
         sink.apply(Envelope {
             host_id: REMOTE_HOST.to_owned(),
-            message,
+            operation,
         });
     }
 
-    fn published(&self) -> Vec<Message> {
+    fn published(&self) -> Vec<Operation> {
         self.published
             .lock()
             .unwrap()
             .iter()
-            .map(|e| e.message.clone())
+            .map(|e| e.operation.clone())
             .collect()
     }
 }
 
-async fn clustered(config: ServerConfig) -> (TestServer, Arc<Probe>) {
+async fn clustered(config: ServerConfig) -> (Served, Arc<Probe>) {
     let probe = Arc::new(Probe::default());
     let io = SocketIo::builder()
         .config(config)
@@ -329,8 +317,8 @@ async fn clustered(config: ServerConfig) -> (TestServer, Arc<Probe>) {
     (serve(io).await, probe)
 }
 
-fn remote_emit(event: &str, room: &str, callback: Option<u64>) -> Message {
-    Message::Emit {
+fn remote_emit(event: &str, room: &str, callback: Option<u64>) -> Operation {
+    Operation::Emit {
         event: event.to_owned(),
         args: PackedArgs::json("[]"),
         namespace: "/".to_owned(),
@@ -354,10 +342,10 @@ async fn a_cluster_emit_to_a_sid_reaches_it_whatever_rooms_others_joined() {
     .await;
     let mut victim = Ws::open(srv.addr).await;
     let mut attacker = Ws::open(srv.addr).await;
-    let vsid = victim.connect("/", None).await;
-    let asid = attacker.connect("/", None).await;
+    let vsid = victim.join("/", None).await;
+    let asid = attacker.join("/", None).await;
     // The join comes from another server this time.
-    probe.apply(Message::EnterRoom {
+    probe.apply(Operation::EnterRoom {
         sid: asid.clone(),
         namespace: "/".into(),
         room: vsid.clone(),
@@ -375,7 +363,7 @@ async fn many_skipped_sids_are_each_skipped() {
     let mut sids = Vec::new();
     for _ in 0..12 {
         let mut c = Ws::open(srv.addr).await;
-        sids.push(c.connect("/", None).await);
+        sids.push(c.join("/", None).await);
         clients.push(c);
     }
     // More sids than are compared one by one: the first ten are skipped, locally...
@@ -388,7 +376,7 @@ async fn many_skipped_sids_are_each_skipped() {
     }
     op.emit("local", &()).unwrap();
     // ... and from the cluster, where the list comes from the broker.
-    probe.apply(Message::Emit {
+    probe.apply(Operation::Emit {
         event: "remote".into(),
         args: PackedArgs::json("[]"),
         namespace: "/".into(),
@@ -411,9 +399,9 @@ async fn a_cluster_join_of_a_sid_room_is_refused_by_default() {
     let (srv, probe) = clustered(ServerConfig::default()).await;
     let mut victim = Ws::open(srv.addr).await;
     let mut attacker = Ws::open(srv.addr).await;
-    let vsid = victim.connect("/", None).await;
-    let asid = attacker.connect("/", None).await;
-    probe.apply(Message::EnterRoom {
+    let vsid = victim.join("/", None).await;
+    let asid = attacker.join("/", None).await;
+    probe.apply(Operation::EnterRoom {
         sid: asid.clone(),
         namespace: "/".into(),
         room: vsid.clone(),
@@ -437,9 +425,9 @@ async fn namespaces_per_connection_at_limit_and_one_more() {
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/", None).await;
-    c.connect("/a", None).await;
-    c.connect("/b", None).await;
+    c.join("/", None).await;
+    c.join("/a", None).await;
+    c.join("/b", None).await;
     assert_eq!(
         ask(&mut c, "40/c,").await,
         r#"44/c,{"message":"Too many namespaces"}"#
@@ -449,10 +437,10 @@ async fn namespaces_per_connection_at_limit_and_one_more() {
     assert!(srv.io.of("/c").sockets().is_empty());
     // Leaving one makes room for another.
     c.send("41/b,").await;
-    c.connect("/c", None).await;
+    c.join("/c", None).await;
     // Another connection has its own budget.
     let mut d = Ws::open(srv.addr).await;
-    d.connect("/a", None).await;
+    d.join("/a", None).await;
 }
 
 #[tokio::test]
@@ -469,25 +457,25 @@ async fn namespaces_created_on_demand_are_freed_when_empty() {
 
     let mut c = Ws::open(srv.addr).await;
     for i in 0..100 {
-        c.connect(&format!("/dyn{i}"), None).await;
+        c.join(&format!("/dyn{i}"), None).await;
         c.send(&format!("41/dyn{i},")).await;
     }
     let mut d = Ws::open(srv.addr).await;
-    d.connect("/shared", None).await;
-    c.connect("/shared", None).await;
-    c.connect("/registered", None).await;
+    d.join("/shared", None).await;
+    c.join("/shared", None).await;
+    c.join("/registered", None).await;
     c.roundtrip("/registered", 1, "ping").await;
     assert_eq!(sorted(srv.io.namespaces()), ["/", "/registered", "/shared"]);
     // The last socket of `/shared` leaving frees it; a registered namespace stays.
     c.close().await;
     d.send("41/shared,").await;
-    eventually("the on-demand namespaces to be freed", || {
+    eventually("the on-demand namespaces to be freed", STEP, || {
         sorted(srv.io.namespaces()) == base
     })
     .await;
     // It can be created again.
     let mut e = Ws::open(srv.addr).await;
-    e.connect("/shared", None).await;
+    e.join("/shared", None).await;
 }
 
 #[tokio::test]
@@ -496,11 +484,11 @@ async fn catch_all_namespaces_are_freed_when_empty() {
     io.of("*").on("ping", async || "star");
     let srv = serve(io).await;
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/x", None).await;
+    c.join("/x", None).await;
     assert_eq!(ask(&mut c, r#"42/x,1["ping"]"#).await, r#"43/x,1["star"]"#);
     assert_eq!(srv.io.namespaces(), ["/x"]);
     c.send("41/x,").await;
-    eventually("`/x` to be freed", || srv.io.namespaces().is_empty()).await;
+    eventually("`/x` to be freed", STEP, || srv.io.namespaces().is_empty()).await;
 }
 
 #[tokio::test]
@@ -518,14 +506,14 @@ async fn emitting_to_a_namespace_never_makes_it_joinable() {
     let published = probe.published();
     assert!(
         published.iter().any(
-            |m| matches!(m, Message::Emit { namespace, event, .. } if namespace == "/x" && event == "news")
+            |m| matches!(m, Operation::Emit { namespace, event, .. } if namespace == "/x" && event == "news")
         ),
         "{published:?}"
     );
     // Registering a handler makes it joinable, as before.
     let x = srv.io.of("/x");
     x.on("ping", async || ());
-    c.connect("/x", None).await;
+    c.join("/x", None).await;
     c.roundtrip("/x", 1, "ping").await;
 }
 
@@ -539,8 +527,8 @@ async fn a_namespace_handle_taken_before_a_client_connected_reaches_it() {
     .await;
     let late = srv.io.of("/late");
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/late", None).await;
-    c.connect("/", None).await;
+    c.join("/late", None).await;
+    c.join("/", None).await;
     late.emit("hello", &()).unwrap();
     assert_eq!(c.recv_text().await, r#"42/late,["hello"]"#);
     assert_eq!(late.sockets().len(), 1);
@@ -557,7 +545,7 @@ async fn pending_acks_at_limit_and_one_more() {
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     let s = srv.io.socket("/", &sid).unwrap();
     let mut held: Vec<_> = (0..3).map(|_| s.emit_with_ack("q", &()).unwrap()).collect();
     assert_eq!(
@@ -580,12 +568,12 @@ async fn pending_acks_at_limit_and_one_more() {
     c.send(r#"431["late"]"#).await;
     let answered = tokio::spawn({
         let s = s.clone();
-        async move { s.call::<String>("q", &(), WAIT).await }
+        async move { s.call::<String>("q", &(), STEP).await }
     });
     assert_eq!(c.recv_text().await, r#"425["q"]"#);
     c.send(r#"435["yes"]"#).await;
     assert_eq!(
-        within("the answer", answered).await.unwrap().unwrap(),
+        within("the answer", STEP, answered).await.unwrap().unwrap(),
         "yes"
     );
 }
@@ -595,7 +583,7 @@ async fn timed_out_calls_free_their_ack_slots() {
     assert_eq!(ServerConfig::default().max_pending_acks, 1024);
     let srv = server(ServerConfig::default()).await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     let s = srv.io.socket("/", &sid).unwrap();
     for id in 1..=1025u64 {
         let r = s
@@ -606,11 +594,14 @@ async fn timed_out_calls_free_their_ack_slots() {
     }
     let answered = tokio::spawn({
         let s = s.clone();
-        async move { s.call::<String>("final", &(), WAIT).await }
+        async move { s.call::<String>("final", &(), STEP).await }
     });
     assert_eq!(c.recv_text().await, r#"421026["final"]"#);
     c.send(r#"431026["ok"]"#).await;
-    assert_eq!(within("the answer", answered).await.unwrap().unwrap(), "ok");
+    assert_eq!(
+        within("the answer", STEP, answered).await.unwrap().unwrap(),
+        "ok"
+    );
 }
 
 #[tokio::test]
@@ -622,7 +613,7 @@ async fn broker_acks_cannot_fill_a_sockets_ack_table() {
     })
     .await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     // Another server asks three times: two are sent (their own budget), one is refused.
     for id in 1..=3 {
         probe.apply(remote_emit("remote", &sid, Some(id)));
@@ -642,13 +633,13 @@ async fn broker_acks_cannot_fill_a_sockets_ack_table() {
     // Answers go where they belong: the remote one back to its host.
     c.send(r#"431["to the broker"]"#).await;
     c.send(r#"433["to the app"]"#).await;
-    let answer = within("the local answer", a).await.unwrap();
+    let answer = within("the local answer", STEP, a).await.unwrap();
     assert_eq!(answer.decode::<String>().unwrap(), "to the app");
-    eventually("the callback to be published", || {
+    eventually("the callback to be published", STEP, || {
         probe
             .published()
             .iter()
-            .any(|m| matches!(m, Message::Callback { id: 1, sid: s, .. } if *s == sid))
+            .any(|m| matches!(m, Operation::Callback { id: 1, sid: s, .. } if *s == sid))
     })
     .await;
     // That freed a remote slot.
@@ -683,7 +674,7 @@ async fn acks_awaited_from_other_servers_are_freed() {
 
 // -- connect timeout ---------------------------------------------------------------------------
 
-async fn guarded(timeout: Duration) -> TestServer {
+async fn guarded(timeout: Duration) -> Served {
     let io = SocketIo::builder()
         .connect_timeout(timeout)
         .build()
@@ -704,8 +695,8 @@ async fn the_connect_timeout_applies_after_a_rejected_connect() {
     );
     // The client keeps answering pings, but has no namespace: closed at the timeout.
     let started = Instant::now();
-    assert_eq!(c.recv().await, Recv::Closed);
-    assert!(started.elapsed() < WAIT);
+    assert_eq!(c.recv().await, Frame::Closed);
+    assert!(started.elapsed() < STEP);
 }
 
 #[tokio::test]
@@ -713,10 +704,10 @@ async fn a_connection_whose_namespaces_all_disconnected_stays() {
     let timeout = Duration::from_millis(200);
     let srv = guarded(timeout).await;
     let mut c = Ws::open(srv.addr).await;
-    c.connect("/", None).await;
+    c.join("/", None).await;
     c.send("41").await;
     // As Node: once a namespace connected, the connection is no longer timed.
     let waited = tokio::time::timeout(timeout * 3, c.recv()).await;
     assert!(waited.is_err(), "unexpected {waited:?}");
-    c.connect("/", None).await;
+    c.join("/", None).await;
 }

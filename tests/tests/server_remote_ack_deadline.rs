@@ -8,16 +8,13 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use socketio::adapter::pubsub::{CallbackRef, Envelope, Message, OneOrMany, PackedArgs};
+use socketio::adapter::pubsub::{CallbackRef, Envelope, OneOrMany, Operation, PackedArgs};
 use socketio::adapter::{Manager, RemoteSink};
 use socketio::{ServerConfig, SocketIo};
-use support::{TestServer, WAIT, Ws, serve};
+use socketio_tests::{STEP, Served, Ws, eventually, serve};
 
 /// A manager that records what the server publishes and lets the test play another server.
 #[derive(Default)]
@@ -44,7 +41,7 @@ impl Probe {
         let sink = self.sink.lock().unwrap().clone().unwrap();
         sink.apply(Envelope {
             host_id: "0123456789abcdef0123456789abcdef".to_owned(),
-            message: Message::Emit {
+            operation: Operation::Emit {
                 event: "remote".to_owned(),
                 args: PackedArgs::json("[]"),
                 namespace: "/".to_owned(),
@@ -65,15 +62,15 @@ impl Probe {
             .lock()
             .unwrap()
             .iter()
-            .filter_map(|e| match &e.message {
-                Message::Callback { id, .. } => Some(*id),
+            .filter_map(|e| match &e.operation {
+                Operation::Callback { id, .. } => Some(*id),
                 _ => None,
             })
             .collect()
     }
 }
 
-async fn clustered(deadline: Duration) -> (TestServer, Arc<Probe>) {
+async fn clustered(deadline: Duration) -> (Served, Arc<Probe>) {
     let probe = Arc::new(Probe::default());
     let io = SocketIo::builder()
         .max_pending_acks(1)
@@ -98,7 +95,7 @@ async fn an_unanswered_remote_ack_frees_its_slot_at_the_deadline() {
     let deadline = Duration::from_millis(300);
     let (srv, probe) = clustered(deadline).await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
 
     let asked = Instant::now();
     probe.ask(&sid, 1);
@@ -115,13 +112,14 @@ async fn an_unanswered_remote_ack_frees_its_slot_at_the_deadline() {
     // At the deadline the slot is freed: ask again until a request goes through.
     let mut id = 3;
     let got = loop {
-        assert!(asked.elapsed() < WAIT, "the slot was never freed");
+        assert!(asked.elapsed() < STEP, "the slot was never freed");
         probe.ask(&sid, id);
         let got = c.roundtrip("/", id + 100, "ping").await;
         if !got.is_empty() {
             break got;
         }
         id += 1;
+        // The behaviour under test is a deadline passing: retry every 10 ms until it has.
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     assert!(asked.elapsed() >= deadline, "freed before the deadline");
@@ -131,10 +129,9 @@ async fn an_unanswered_remote_ack_frees_its_slot_at_the_deadline() {
     // published (after the late one, as the connection's packets are handled in order).
     c.send(r#"431["late"]"#).await;
     c.send(r#"432["in time"]"#).await;
-    let until = Instant::now() + WAIT;
-    while probe.callbacks().is_empty() {
-        assert!(Instant::now() < until, "the answer was never published");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    eventually("the answer to be published", STEP, || {
+        !probe.callbacks().is_empty()
+    })
+    .await;
     assert_eq!(probe.callbacks(), [id]);
 }

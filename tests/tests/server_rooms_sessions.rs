@@ -7,14 +7,11 @@
     missing_docs
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 use serde::{Deserialize, Serialize};
 use socketio::{Socket, SocketIo};
-use support::{TestServer, Ws, serve, within};
+use socketio_tests::{STEP, Served, Ws, serve, within};
 
-async fn server() -> TestServer {
+async fn server() -> Served {
     let io = SocketIo::builder().build().unwrap();
     for nsp in ["/", "/chat"] {
         let ns = io.of(nsp);
@@ -58,7 +55,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 async fn every_socket_is_in_its_own_sid_room() {
     let srv = server().await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     let ns = srv.io.of("/");
     assert_eq!(ns.rooms(&sid).unwrap(), vec![sid.clone()]);
     assert_eq!(ns.room_members(&sid), vec![sid.clone()]);
@@ -71,7 +68,7 @@ async fn every_socket_is_in_its_own_sid_room() {
 async fn join_and_leave_from_handlers() {
     let srv = server().await;
     let mut c = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
+    let sid = c.join("/", None).await;
     let ns = srv.io.of("/");
     assert_eq!(
         ask(&mut c, r#"421["join","a"]"#).await,
@@ -99,7 +96,7 @@ async fn join_and_leave_from_handlers() {
         format!(r#"435[["{sid}","b"]]"#)
     );
     // Rooms are per namespace.
-    let chat_sid = c.connect("/chat", None).await;
+    let chat_sid = c.join("/chat", None).await;
     assert!(srv.io.of("/chat").room_members("b").is_empty());
     assert_eq!(srv.io.of("/chat").rooms(&chat_sid).unwrap(), [chat_sid]);
 }
@@ -109,8 +106,8 @@ async fn namespace_room_api() {
     let srv = server().await;
     let mut a = Ws::open(srv.addr).await;
     let mut b = Ws::open(srv.addr).await;
-    let sa = a.connect("/", None).await;
-    let sb = b.connect("/", None).await;
+    let sa = a.join("/", None).await;
+    let sb = b.join("/", None).await;
     let ns = srv.io.of("/");
     assert!(ns.enter_room(&sa, "r").unwrap());
     assert!(ns.enter_room(&sb, "r").unwrap());
@@ -147,9 +144,9 @@ async fn sessions_per_socket_and_namespace() {
     let srv = server().await;
     let mut c = Ws::open(srv.addr).await;
     let mut other = Ws::open(srv.addr).await;
-    let sid = c.connect("/", None).await;
-    c.connect("/chat", None).await;
-    other.connect("/", None).await;
+    let sid = c.join("/", None).await;
+    c.join("/chat", None).await;
+    other.join("/", None).await;
 
     assert_eq!(
         ask(&mut c, r#"421["load"]"#).await,
@@ -199,9 +196,9 @@ async fn sessions_per_socket_and_namespace() {
     let ack = socket.emit_with_ack("x", &()).unwrap();
     assert_eq!(c.recv_text().await, r#"421["x"]"#);
     c.send("41").await;
-    assert!(within("pending ack cleanup", ack).await.is_err());
+    assert!(within("pending ack cleanup", STEP, ack).await.is_err());
     assert_eq!(socket.get_session::<User>(), None);
-    let sid2 = c.connect("/", None).await;
+    let sid2 = c.join("/", None).await;
     assert_ne!(sid2, sid);
     assert_eq!(ask(&mut c, r#"4210["load"]"#).await, "4310[null]");
 }

@@ -5,53 +5,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The release test-bed binary: `HOSTILE_TESTBED_BIN` if set, else built once per test process
-/// with `cargo build --release -p example-testbed` into `CARGO_TARGET_DIR` (or the workspace's
-/// `target/`). Cargo's own lock on the target directory serialises parallel test processes.
+/// The release test-bed binary (`HOSTILE_TESTBED_BIN` if set, else built once per test
+/// process by the harness).
 pub fn testbed_bin() -> PathBuf {
-    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let res = BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("HOSTILE_TESTBED_BIN") {
-            return Ok(PathBuf::from(p));
-        }
-        let root = socketio_tests::repo_root();
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .map(|t| if t.is_relative() { root.join(t) } else { t })
-            .unwrap_or_else(|| root.join("target"));
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let started = Instant::now();
-        let out = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "example-testbed",
-                "--target-dir",
-            ])
-            .arg(&target)
-            .current_dir(&root)
-            .output()
-            .map_err(|e| format!("running cargo build --release: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "cargo build --release -p example-testbed failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        socketio_tests::loud(&format!(
-            "hostile: release test bed ready in {:.1}s",
-            started.elapsed().as_secs_f64()
-        ));
-        Ok(target.join("release").join("testbed"))
-    });
-    match res {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("{e}"),
-    }
+    socketio_tests::testbed_bin(socketio_tests::Profile::Release)
 }
 
 /// A test bed running as a child process.

@@ -39,9 +39,26 @@ fn final_transport(transport: &str) -> &'static str {
     }
 }
 
+/// The packet encoding of a scenario: the server's (test bed `PARSER`) and the client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parser {
+    /// The default JSON text encoding.
+    Json,
+    /// `socket.io-msgpack-parser` / python-socketio's `serializer='msgpack'`.
+    Msgpack,
+}
+
 /// Checks one scenario's report; `lib` and `transport` select the expected details.
 pub async fn scenario(test: &str, lib: Lib, name: &str, transport: &str) {
-    let default = Options::default();
+    scenario_with(test, lib, Parser::Json, name, transport).await;
+}
+
+/// [`scenario`] with the test bed and the client on `parser`.
+pub async fn scenario_with(test: &str, lib: Lib, parser: Parser, name: &str, transport: &str) {
+    let default = Options {
+        msgpack: parser == Parser::Msgpack,
+        ..Options::default()
+    };
     let echo_values = json!([
         [null], [true], [false], [0], [-1], [1.5], [""], ["héllo ☃ 😀"], [[]], [{}],
         [[1, [2, [3]]]], [{"a": {"b": [null]}}],
@@ -51,7 +68,11 @@ pub async fn scenario(test: &str, lib: Lib, name: &str, transport: &str) {
         ["text", {"$bytes": ""}, [{"$bytes": "01"}, {"$bytes": "02"}]],
         []
     ]);
-    let (input, opts) = match name {
+    let load = Options {
+        msgpack: default.msgpack,
+        ..load_options()
+    };
+    let (mut input, opts) = match name {
         "echo" => (json!({ "values": echo_values }), default),
         "echo_chat" => (
             json!({ "values": echo_values, "namespace": "/chat" }),
@@ -68,11 +89,14 @@ pub async fn scenario(test: &str, lib: Lib, name: &str, transport: &str) {
                 default,
             )
         }
-        "load" => (json!({ "clients": 200, "rounds": 20 }), load_options()),
-        "load50" => (json!({ "clients": 50, "rounds": 20 }), load_options()),
+        "load" => (json!({ "clients": 200, "rounds": 20 }), load),
+        "load50" => (json!({ "clients": 50, "rounds": 20 }), load),
         "idle" => (json!({ "ms": 3000, "clients": 3 }), default),
         _ => (json!({}), default),
     };
+    if parser == Parser::Msgpack {
+        input["parser"] = json!("msgpack");
+    }
     let script = match name {
         "echo_chat" => "echo",
         "load50" => "load",
@@ -188,17 +212,28 @@ pub async fn scenario(test: &str, lib: Lib, name: &str, transport: &str) {
     srv.shutdown().await;
 }
 
-/// `scenario_tests!(Lib::Js; name: [transports...], ...)` → one `#[tokio::test]` per pair.
+/// `scenario_tests!(Lib::Js; name: [transports...], ...)` → one `#[tokio::test]` per pair,
+/// with the JSON parser; `scenario_tests!(Lib::Js, Msgpack; ...)` with the msgpack parser
+/// (the test bed's `PARSER=msgpack` and the client's msgpack parser).
 #[macro_export]
 macro_rules! scenario_tests {
-    ($lib:expr; $($scenario:ident : [$($transport:ident),*]),* $(,)?) => {
+    ($lib:expr; $($rest:tt)*) => {
+        $crate::scenario_tests!($lib, Json; $($rest)*);
+    };
+    ($lib:expr, $parser:ident; $($scenario:ident : [$($transport:ident),*]),* $(,)?) => {
         $( mod $scenario {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $transport() {
                     let test = concat!(module_path!(), "::", stringify!($transport));
-                    $crate::interop_common::scenario(
-                        test, $lib, stringify!($scenario), stringify!($transport)).await;
+                    $crate::interop_common::scenario_with(
+                        test,
+                        $lib,
+                        $crate::interop_common::Parser::$parser,
+                        stringify!($scenario),
+                        stringify!($transport),
+                    )
+                    .await;
                 }
             )*
         } )*
