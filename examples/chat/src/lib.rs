@@ -4,15 +4,23 @@
 //! rooms, change their `nick` (kept in the socket's session) and send a `message` to a room,
 //! which every member of the room receives. The web page (`static/`) uses the official
 //! `socket.io-client`, installed from npm by `install.sh`.
+//!
+//! Both directions are declared: the `#[on]` methods are what clients send, `emits(Line)` what
+//! the server sends, so `ns.to(room).typed::<Self>()` only emits a [`Line`]. Handlers name no
+//! path: the [`Namespace`] parameter is their own namespace, and the nick is a typed session
+//! value ([`Socket::save_session`], [`Socket::get_session`]). The page's script
+//! (`static/app.ts`) is TypeScript, checked against `static/contract.ts`, which
+//! `socketio::typescript` renders from this file (`tests/typescript.rs` keeps both fresh).
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use socketio::router::{RouterOptions, StaticFiles};
-use socketio::{Event, Socket, SocketIo, namespace};
+use socketio::{Event, Namespace, Socket, SocketIo, namespace};
+use ts_rs::TS;
 
 /// Connect auth: the nick to start with.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, TS)]
 pub struct Hello {
     /// The nick; `anonymous` when empty or missing.
     #[serde(default)]
@@ -20,7 +28,7 @@ pub struct Hello {
 }
 
 /// `join`: enter a room.
-#[derive(Debug, Deserialize, Event)]
+#[derive(Debug, Deserialize, Event, TS)]
 #[event("join")]
 pub struct Join {
     /// The room.
@@ -28,7 +36,7 @@ pub struct Join {
 }
 
 /// `leave`: leave a room.
-#[derive(Debug, Deserialize, Event)]
+#[derive(Debug, Deserialize, Event, TS)]
 #[event("leave")]
 pub struct Leave {
     /// The room.
@@ -36,7 +44,7 @@ pub struct Leave {
 }
 
 /// `nick`: change nick.
-#[derive(Debug, Deserialize, Event)]
+#[derive(Debug, Deserialize, Event, TS)]
 #[event("nick")]
 pub struct SetNick {
     /// The new nick.
@@ -44,7 +52,7 @@ pub struct SetNick {
 }
 
 /// `message`: say something in a room the sender has joined.
-#[derive(Debug, Deserialize, Event)]
+#[derive(Debug, Deserialize, Event, TS)]
 #[event("message")]
 pub struct Say {
     /// The room.
@@ -54,7 +62,8 @@ pub struct Say {
 }
 
 /// What members of a room receive, as the `message` event.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Event, TS)]
+#[event("message")]
 pub struct Line {
     /// The room.
     pub room: String,
@@ -80,7 +89,7 @@ fn clean(text: &str) -> Option<String> {
 #[derive(Debug, Default)]
 pub struct Chat;
 
-#[namespace("/chat")]
+#[namespace("/chat", emits(Line))]
 impl Chat {
     #[on(connect)]
     fn connect(&self, socket: Socket, hello: Hello) {
@@ -89,16 +98,16 @@ impl Chat {
     }
 
     #[on(Join)]
-    fn join(&self, socket: Socket, join: Join) -> Result<String, String> {
+    fn join(&self, socket: Socket, ns: Namespace, join: Join) -> Result<String, String> {
         let room = clean(&join.room).ok_or("a room name is 1 to 500 characters")?;
         socket.join(&room).map_err(|e| e.to_string())?;
-        self.notice(&socket, &room, "joined");
+        self.notice(&ns, &socket, &room, "joined");
         Ok(room)
     }
 
     #[on(Leave)]
-    fn leave(&self, socket: Socket, leave: Leave) {
-        self.notice(&socket, &leave.room, "left");
+    fn leave(&self, socket: Socket, ns: Namespace, leave: Leave) {
+        self.notice(&ns, &socket, &leave.room, "left");
         socket.leave(&leave.room);
     }
 
@@ -110,7 +119,7 @@ impl Chat {
     }
 
     #[on(Say)]
-    fn message(&self, socket: Socket, say: Say) -> Result<(), String> {
+    fn message(&self, socket: Socket, ns: Namespace, say: Say) -> Result<(), String> {
         if !socket.rooms().contains(&say.room) {
             return Err(format!("join `{}` first", say.room));
         }
@@ -120,27 +129,22 @@ impl Chat {
             nick: nick(&socket),
             text,
         };
-        socket
-            .io()
-            .of("/chat")
-            .to(say.room)
-            .emit("message", &line)
+        // The whole room, the sender included (`socket.to(room)` would skip the sender).
+        ns.to(say.room)
+            .typed::<Self>()
+            .emit(&line)
             .map_err(|e| e.to_string())
     }
 }
 
 impl Chat {
-    fn notice(&self, socket: &Socket, room: &str, what: &str) {
+    fn notice(&self, ns: &Namespace, socket: &Socket, room: &str, what: &str) {
         let line = Line {
             room: room.to_owned(),
             nick: "*".to_owned(),
             text: format!("{} {what}", nick(socket)),
         };
-        let _ = socket
-            .io()
-            .of("/chat")
-            .to(room.to_owned())
-            .emit("message", &line);
+        let _ = ns.to(room).typed::<Self>().emit(&line);
     }
 }
 
@@ -157,10 +161,10 @@ pub fn client_js(root: &Path) -> PathBuf {
 }
 
 /// The server and its router: Socket.IO at `/socket.io/`, the page at `/`, its script at
-/// `/app.js`, and the client library at `/socket.io.min.js`. `root` is this example's
+/// `/app.js` (compiled from `static/app.ts`), and the client library at `/socket.io.min.js`. `root` is this example's
 /// directory (where `static/` and `.client/` are).
 pub fn app(root: &Path) -> Result<(SocketIo, axum::Router), socketio::BuildError> {
-    // `Chat` registers itself (`#[namespace("/chat")]`): `build()` finds it.
+    // `Chat` registers itself (`#[namespace("/chat", emits(Line))]`): `build()` finds it.
     let io = SocketIo::builder().build()?;
     let files = StaticFiles::new()
         .file("/", root.join("static/index.html"))

@@ -1,5 +1,5 @@
 //! `cargo run -p example-chat`, then open <http://127.0.0.1:3000> in two browser windows.
-//! `PORT` changes the port. On first start it installs the official browser client from npm
+//! `PORT` changes the port; `METRICS=1` serves Prometheus text at `/metrics`. On first start it installs the official browser client from npm
 //! (`examples/chat/install.sh`) into the git-ignored `examples/chat/.client`.
 
 use std::net::SocketAddr;
@@ -28,7 +28,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(p) => p.parse()?,
         Err(_) => 3000,
     };
-    let (_io, app) = chat::app(&root)?;
+    // Prometheus text at `/metrics` (docs/observability.md). The recorder goes first: the
+    // server registers its per-namespace metrics when it builds its namespaces.
+    let prometheus = if std::env::var("METRICS").is_ok_and(|v| v == "1") {
+        Some(metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?)
+    } else {
+        None
+    };
+    let (_io, mut app) = chat::app(&root)?;
+    if let Some(handle) = prometheus {
+        app = app.route(
+            "/metrics",
+            axum::routing::get(move || {
+                handle.run_upkeep();
+                let text = handle.render();
+                async move { text }
+            }),
+        );
+    }
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
     println!("chat listening on http://{}", listener.local_addr()?);
     socketio::serve(listener, app).await?;

@@ -1,52 +1,61 @@
-// The chat page: the official socket.io-client talking to the `/chat` namespace.
+// The chat page: the official socket.io-client (the global `io` of /socket.io.min.js) talking
+// to the `/chat` namespace, typed by the contract the server renders (`contract.ts`).
+// Compiled to `app.js` by `tsc -p examples/chat` (`tests/typescript.rs` checks both are fresh).
 "use strict";
-
-const $ = (id) => document.getElementById(id);
+function $(id) {
+    const element = document.getElementById(id);
+    if (!element)
+        throw new Error(`no element #${id}`);
+    return element;
+}
+const input = (id) => $(id);
 let socket = null;
 let room = null;
-
-function status(text) {
-  $("status").textContent = text;
+function setStatus(text) {
+    $("status").textContent = text;
 }
-
 function show(line) {
-  const li = document.createElement("li");
-  li.className = line.nick === "*" ? "notice" : "line";
-  li.textContent = line.nick === "*" ? `[${line.room}] ${line.text}` : `[${line.room}] ${line.nick}: ${line.text}`;
-  $("log").appendChild(li);
+    const li = document.createElement("li");
+    li.className = line.nick === "*" ? "notice" : "line";
+    li.textContent = line.nick === "*" ? `[${line.room}] ${line.text}` : `[${line.room}] ${line.nick}: ${line.text}`;
+    $("log").appendChild(li);
 }
-
 $("login").addEventListener("submit", (e) => {
-  e.preventDefault();
-  if (socket) socket.disconnect();
-  socket = io("/chat", { auth: { nick: $("nick").value } });
-  socket.on("connect", () => status(`connected as ${$("nick").value || "anonymous"}`));
-  socket.on("connect_error", (err) => status(`cannot connect: ${err.message}`));
-  socket.on("disconnect", (reason) => status(`disconnected: ${reason}`));
-  socket.on("message", show);
+    e.preventDefault();
+    if (socket)
+        socket.disconnect();
+    const auth = { nick: input("nick").value };
+    const next = io("/chat", { auth });
+    socket = next;
+    next.on("connect", () => setStatus(`connected as ${input("nick").value || "anonymous"}`));
+    next.on("connect_error", (err) => setStatus(`cannot connect: ${err.message}`));
+    next.on("disconnect", (reason) => setStatus(`disconnected: ${reason}`));
+    next.on("message", show);
 });
-
 $("rooms").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  if (!socket) return status("connect first");
-  const reply = await socket.emitWithAck("join", { room: $("room").value });
-  if (reply && reply.error) return status(reply.error);
-  room = reply;
-  status(`in room ${room}`);
+    e.preventDefault();
+    if (!socket)
+        return setStatus("connect first");
+    const reply = await socket.emitWithAck("join", { room: input("room").value });
+    if (typeof reply !== "string")
+        return setStatus(reply.error);
+    room = reply;
+    setStatus(`in room ${room}`);
 });
-
 $("leave").addEventListener("click", () => {
-  if (!socket || !room) return;
-  socket.emit("leave", { room });
-  status(`left ${room}`);
-  room = null;
+    if (!socket || !room)
+        return;
+    socket.emit("leave", { room });
+    setStatus(`left ${room}`);
+    room = null;
 });
-
 $("say").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  if (!socket || !room) return status("join a room first");
-  const text = $("text").value;
-  $("text").value = "";
-  const reply = await socket.emitWithAck("message", { room, text });
-  if (reply && reply.error) status(reply.error);
+    e.preventDefault();
+    if (!socket || !room)
+        return setStatus("join a room first");
+    const text = input("text").value;
+    input("text").value = "";
+    const reply = await socket.emitWithAck("message", { room, text });
+    if (reply)
+        setStatus(reply.error);
 });

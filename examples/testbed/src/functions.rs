@@ -38,8 +38,8 @@ fn events(ns: &Namespace) {
         socket.to(arg.room).emit(&arg.event, &arg.data).ok();
         true
     });
-    ns.on("broadcast", async |socket: Socket, arg: Broadcast| {
-        socket.io().of(socket.ns()).emit(&arg.event, &arg.data).ok();
+    ns.on("broadcast", async |ns: Namespace, arg: Broadcast| {
+        ns.emit(&arg.event, &arg.data).ok();
         true
     });
     ns.on("request_callback", async |socket: Socket, args: Args| {
@@ -54,14 +54,13 @@ fn events(ns: &Namespace) {
     ns.on("disconnect_me", async |socket: Socket| {
         socket.disconnect();
     });
-    ns.on("disconnect_sid", async |socket: Socket, arg: SidArg| {
+    ns.on("disconnect_sid", async |ns: Namespace, arg: SidArg| {
         // Published to the cluster when the socket is on another server.
-        socket.io().of(socket.ns()).disconnect(&arg.sid);
+        ns.disconnect(&arg.sid);
         true
     });
-    ns.on("call_sid", async |socket: Socket, arg: CallSid| -> Args {
+    ns.on("call_sid", async |ns: Namespace, arg: CallSid| -> Args {
         // The socket may live on another server of the cluster: the answer is routed back.
-        let ns = socket.io().of(socket.ns());
         let Ok(answer) = ns.emit_with_ack_to(&arg.sid, "ask", &arg.data) else {
             return Args::default();
         };

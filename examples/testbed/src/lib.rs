@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use socketio::SocketIo;
 use socketio::adapter::{Manager, ManagerConfig};
 use socketio::engine::{
     CloseReason, Cors, Engine, EngineConfig, EngineConn, EngineHandler, Frame, Message,
 };
+use socketio::proto::parser::Parser;
 
 /// Test-bed settings; [`Options::default`] is what the official protocol suites need.
 #[derive(Debug, Clone)]
@@ -29,9 +31,30 @@ pub struct Options {
     pub manager_url: Option<String>,
     /// Cluster channel (`MANAGER_CHANNEL`, default `socketio`).
     pub manager_channel: String,
+    /// A CA (PEM) trusted for a `rediss://`, `valkeys://` or `amqps://` broker's certificate,
+    /// besides the system roots (`MANAGER_CA_FILE`).
+    pub manager_ca_file: Option<std::path::PathBuf>,
     /// How the handlers are written (`TESTBED_HANDLERS`: `namespaces`, the default, or
     /// `functions`). Both behave the same; the choice exists to compare their cost.
     pub handlers: Handlers,
+    /// `ADMIN_AUTH=user:password`: serve the Admin UI protocol on `/admin`
+    /// ([`socketio::admin`]), logging in with that user and password. `None`: no admin.
+    pub admin_auth: Option<String>,
+    /// Serve Prometheus text at `GET /metrics` (`METRICS=1`), from a recorder installed
+    /// once per process (see [`metrics_handle`]).
+    pub metrics: bool,
+    /// Every connection uses the msgpack parser (`PARSER=msgpack`): byte-compatible with
+    /// `socket.io-msgpack-parser` 3.x and python-socketio's `serializer='msgpack'`.
+    pub msgpack: bool,
+    /// Also accept Engine.IO v3 / Socket.IO protocol v4 clients (`ALLOW_EIO3=1`).
+    pub allow_eio3: bool,
+    /// Connection state recovery with this `max_disconnection_duration` (`RECOVERY_MS`);
+    /// `None`: off. The store's limits are the library's defaults.
+    pub recovery: Option<Duration>,
+    /// permessage-deflate is negotiated on WebSocket connections whose client offers it
+    /// (`WS_DEFLATE=1`), with Node's threshold of 1024 bytes. Off by default, as in the
+    /// library.
+    pub ws_deflate: bool,
 }
 
 /// How the test-bed handlers are written.
@@ -52,14 +75,21 @@ impl Default for Options {
             max_payload: 1_000_000,
             manager_url: None,
             manager_channel: "socketio".into(),
+            manager_ca_file: None,
             handlers: Handlers::default(),
+            admin_auth: None,
+            metrics: false,
+            msgpack: false,
+            allow_eio3: false,
+            recovery: None,
+            ws_deflate: false,
         }
     }
 }
 
 impl Options {
     /// Defaults overridden by `PING_INTERVAL_MS`, `PING_TIMEOUT_MS`, `MAX_PAYLOAD`,
-    /// `MANAGER_URL`, `MANAGER_CHANNEL`.
+    /// `MANAGER_URL`, `MANAGER_CHANNEL`, `MANAGER_CA_FILE`, `TESTBED_HANDLERS`, `ADMIN_AUTH`, `METRICS`, `PARSER`, `ALLOW_EIO3`, `RECOVERY_MS`, `WS_DEFLATE`.
     pub fn from_env() -> Self {
         let d = Self::default();
         let num = |k: &str| {
@@ -82,10 +112,19 @@ impl Options {
                 .ok()
                 .filter(|v| !v.is_empty())
                 .unwrap_or(d.manager_channel),
+            manager_ca_file: std::env::var_os("MANAGER_CA_FILE")
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
             handlers: match std::env::var("TESTBED_HANDLERS").as_deref() {
                 Ok("functions") => Handlers::Functions,
                 _ => d.handlers,
             },
+            admin_auth: std::env::var("ADMIN_AUTH").ok().filter(|v| !v.is_empty()),
+            metrics: std::env::var("METRICS").is_ok_and(|v| v == "1"),
+            msgpack: std::env::var("PARSER").is_ok_and(|v| v.trim() == "msgpack"),
+            allow_eio3: std::env::var("ALLOW_EIO3").is_ok_and(|v| v.trim() == "1"),
+            recovery: num("RECOVERY_MS").map(Duration::from_millis),
+            ws_deflate: std::env::var("WS_DEFLATE").is_ok_and(|v| v.trim() == "1"),
         }
     }
 }
@@ -129,7 +168,10 @@ pub async fn connect_manager(opts: &Options) -> std::io::Result<Option<Arc<dyn M
     let Some(url) = opts.manager_url.as_deref() else {
         return Ok(None);
     };
-    let config = ManagerConfig::with_channel(opts.manager_channel.clone());
+    let mut config = ManagerConfig::with_channel(opts.manager_channel.clone());
+    if let Some(ca) = &opts.manager_ca_file {
+        config = config.tls(socketio::adapter::broker::TlsOptions::default().ca_file(ca));
+    }
     socketio::adapter::connect(url, config)
         .await
         .map(Some)
@@ -146,15 +188,31 @@ pub async fn build(opts: &Options) -> std::io::Result<App> {
 /// [`build`] with a cluster manager of the caller's choice (`None`: standalone;
 /// [`Options::manager_url`] is then ignored).
 pub fn build_with(opts: &Options, manager: Option<Arc<dyn Manager>>) -> std::io::Result<App> {
+    // Before the server: it registers its per-namespace metrics when it builds them.
+    let prometheus = if opts.metrics {
+        Some(metrics_handle()?)
+    } else {
+        None
+    };
     let mut engine = EngineConfig::default();
     engine.ping_interval = opts.ping_interval;
     engine.ping_timeout = opts.ping_timeout;
     engine.max_payload = opts.max_payload;
+    engine.allow_eio3 = opts.allow_eio3;
     engine.cors = Cors::Any;
     engine.cors_credentials = true;
+    engine.ws_per_message_deflate = opts.ws_deflate.then_some(1024);
     let mut builder = SocketIo::builder()
         .engine(|e| *e = engine.clone())
         .connect_timeout(Duration::from_millis(1000));
+    if opts.msgpack {
+        builder = builder.parser(Parser::msgpack());
+    }
+    if let Some(max) = opts.recovery {
+        let mut recovery = socketio::RecoveryConfig::default();
+        recovery.max_disconnection_duration = max;
+        builder = builder.connection_state_recovery(recovery);
+    }
     if let Some(manager) = manager {
         builder = builder.manager(manager);
     }
@@ -171,9 +229,39 @@ pub fn build_with(opts: &Options, manager: Option<Arc<dyn Manager>>) -> std::io:
             io
         }
     };
+    if let Some(user_password) = &opts.admin_auth {
+        let auth = socketio::admin::Auth::parse(user_password).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "ADMIN_AUTH must be user:password",
+            )
+        })?;
+        socketio::admin::instrument(&io, socketio::admin::AdminOptions::new(auth))
+            .map_err(std::io::Error::other)?;
+    }
     let echo = Engine::new(engine, Echo);
-    let router = socketio::router::mount(io.router(), "/engine.io/", echo.clone());
+    let mut router = socketio::router::mount(io.router(), "/engine.io/", echo.clone());
+    if let Some(handle) = prometheus {
+        router = router.route(
+            "/metrics",
+            axum::routing::get(move || {
+                handle.run_upkeep();
+                let text = handle.render();
+                async move { ([("content-type", "text/plain; version=0.0.4")], text) }
+            }),
+        );
+    }
     Ok(App { router, io, echo })
+}
+
+/// The Prometheus recorder of this process, installed as the global `metrics` recorder on
+/// first use. Fails if another recorder was installed first.
+pub fn metrics_handle() -> std::io::Result<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
+        .ok_or_else(|| std::io::Error::other("METRICS=1: another metrics recorder is installed"))
 }
 
 /// A running test-bed server.

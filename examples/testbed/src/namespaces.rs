@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use socketio::{Args, ConnectError, Handshake, Socket, SocketIo, namespace};
+use socketio::{Args, ConnectError, Handshake, Namespace, Socket, namespace};
 
 use crate::shared::{Broadcast, CallSid, RoomArg, SidArg, ToRoom, chat_connect, greet_with_auth};
 
@@ -53,8 +53,8 @@ macro_rules! testbed_namespace {
             }
 
             #[on("broadcast")]
-            fn broadcast(&self, io: SocketIo, socket: Socket, arg: Broadcast) -> bool {
-                io.of(socket.ns()).emit(&arg.event, &arg.data).ok();
+            fn broadcast(&self, ns: Namespace, arg: Broadcast) -> bool {
+                ns.emit(&arg.event, &arg.data).ok();
                 true
             }
 
@@ -76,15 +76,15 @@ macro_rules! testbed_namespace {
 
             /// Published to the cluster when the socket is on another server.
             #[on("disconnect_sid")]
-            fn disconnect_sid(&self, io: SocketIo, socket: Socket, arg: SidArg) -> bool {
-                io.of(socket.ns()).disconnect(&arg.sid);
+            fn disconnect_sid(&self, ns: Namespace, arg: SidArg) -> bool {
+                ns.disconnect(&arg.sid);
                 true
             }
 
             /// The socket may live on another server of the cluster: the answer is routed back.
             #[on("call_sid")]
-            async fn call_sid(&self, io: SocketIo, socket: Socket, arg: CallSid) -> Args {
-                let Ok(answer) = io.of(socket.ns()).emit_with_ack_to(&arg.sid, "ask", &arg.data) else {
+            async fn call_sid(&self, ns: Namespace, arg: CallSid) -> Args {
+                let Ok(answer) = ns.emit_with_ack_to(&arg.sid, "ask", &arg.data) else {
                     return Args::default();
                 };
                 match tokio::time::timeout(Duration::from_secs(5), answer).await {

@@ -14,14 +14,15 @@ pub fn greet_with_auth(socket: &Socket, hs: &Handshake) {
 }
 
 /// `/chat` requires the auth `{"token": "secret"}`, then greets with `welcome` `{"sid"}`.
+/// Clients that cannot send an auth payload (Socket.IO protocol v4, with `ALLOW_EIO3=1`) may
+/// give the token as the handshake query parameter `token`; the auth payload wins.
 pub fn chat_connect(socket: &Socket, hs: &Handshake) -> Result<(), ConnectError> {
-    let ok = hs
-        .auth::<serde_json::Value>()
-        .ok()
-        .and_then(|a| {
-            a.get("token")
-                .and_then(|t| t.as_str().map(|t| t == "secret"))
-        })
+    let from_auth = hs.auth::<serde_json::Value>().ok().and_then(|a| {
+        a.get("token")
+            .and_then(|t| t.as_str().map(|t| t == "secret"))
+    });
+    let ok = from_auth
+        .or_else(|| hs.query("token").map(|t| t == "secret"))
         .unwrap_or(false);
     if !ok {
         return Err(
