@@ -612,7 +612,7 @@ fn use_trees_expand() {
     );
 }
 
-/// `IMPORT_GRAPH=1 cargo test -p socketio --test import_cycles print_graph -- --nocapture`
+/// `IMPORT_GRAPH=1 cargo test -p socketio-tests --test import_cycles print_graph -- --nocapture`
 /// prints every file's dependencies.
 #[test]
 fn print_graph() {
