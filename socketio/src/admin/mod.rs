@@ -30,13 +30,14 @@ mod serialize;
 mod stats;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value as Json;
 use tokio::task::JoinHandle;
 
 use crate::server::tree::Observer;
+use crate::sync::lock;
 use crate::{Args, ConnectError, DisconnectReason, Handshake, Namespace, Socket, SocketIo};
 
 use stats::{EventBuffer, ServerStats};
@@ -265,10 +266,6 @@ struct StatsTask {
     admins: usize,
     handle: Option<JoinHandle<()>>,
     stopped: bool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Make `io` observable by the Admin UI: registers the admin namespace
