@@ -434,6 +434,30 @@ async fn a_websocket_client_that_never_reads_is_closed_at_the_byte_limit() {
     assert_eq!(b.next_close().await.1, CloseReason::SendBufferFull);
 }
 
+/// A WebSocket write that cannot complete (the client stopped reading and the kernel buffers
+/// are full) is given up at `ping_interval + ping_timeout`: the connection closes with
+/// `TransportError` although its queue is far from `max_buffered_bytes`. Without the write
+/// deadline the connection task would wait in the write forever (its heartbeat timer is the
+/// one the write borrows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_websocket_write_is_cut_at_ping_interval_plus_timeout() {
+    let mut config = EngineConfig::default();
+    config.ping_interval = Duration::from_millis(300);
+    config.ping_timeout = Duration::from_millis(300);
+    config.max_buffered_bytes = 256 << 20;
+    let mut b = bed(config).await;
+    let url = format!("ws://{}/engine.io/?EIO=4&transport=websocket", b.addr);
+    let (_ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let conn = b.next_open().await;
+    // 64 MiB: more than loopback's socket buffers hold, a quarter of the queue's limit.
+    let big = Frame::Binary(Bytes::from(vec![0u8; 1 << 20]));
+    for _ in 0..64 {
+        conn.send(big.clone()).unwrap();
+    }
+    // Within `next_close`'s 5 s: one write deadline (600 ms) after the write blocked.
+    assert_eq!(b.next_close().await.1, CloseReason::TransportError);
+}
+
 // ---------------------------------------------------------------- deadlines
 
 /// A polling POST whose body trickles in is answered 408 at `request_body_timeout`, and the

@@ -329,9 +329,12 @@ async fn websocket<H: EngineHandler>(
                 metrics::handshake_refused(Refusal::MaxConnections);
                 return admission::forbidden();
             };
-            let request = request_info(&parts);
+            // Boxed: axum's upgrade future keeps the space of this callback's captures for
+            // as long as the connection lives, after the callback has run; a box there is 8
+            // bytes instead of the whole `RequestInfo` (about 220).
+            let request = Box::new(request_info(&parts));
             upgrade.on_upgrade(move |socket| {
-                ws::run_fresh(engine, socket, request, protocol).map(move |()| drop(permit))
+                ws::run_fresh(engine, socket, *request, protocol).map(move |()| drop(permit))
             })
         }
         Some(session) => {
