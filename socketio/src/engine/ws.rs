@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes};
 use futures_util::future::Either;
 use futures_util::task::AtomicWaker;
-use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
+use futures_util::{FutureExt as _, Sink, SinkExt as _, Stream, StreamExt as _};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,56 +77,80 @@ pub(crate) fn run_fresh<H: crate::engine::EngineHandler, S: WsSocket>(
 /// connection loop. Anything else, or `upgrade_timeout`, cancels the upgrade and leaves the
 /// polling session as it was. Every write here (`3probe`, the cancelling close frame) has a
 /// deadline too: a client that does not read cannot hold the upgrade open.
-pub(crate) async fn run_upgrade<H: crate::engine::EngineHandler, S: WsSocket>(
+///
+/// Not an `async fn`, for the size of what every upgraded connection keeps: the probe
+/// exchange hands the socket on to the connection loop, and the two futures share one space
+/// (`then`); an `async fn` awaiting the loop would hold the loop beside its own copy of the
+/// socket.
+pub(crate) fn run_upgrade<H: crate::engine::EngineHandler, S: WsSocket>(
+    engine: Arc<EngineInner<H>>,
+    session: Arc<Session<H>>,
+    socket: S,
+) -> impl Future<Output = ()> {
+    probe(engine, session, socket).then(|upgraded| match upgraded {
+        Some((engine, session, socket)) => {
+            let span = session.conn.span().clone();
+            Either::Left(super::in_span(&span, run_loop(engine, session, socket)))
+        }
+        None => Either::Right(std::future::ready(())),
+    })
+}
+
+/// The upgrade's exchange: the socket back, with the session upgraded, or `None` (the upgrade
+/// was cancelled and the socket closed). Not an `async fn` either: it would keep its arguments
+/// twice.
+#[allow(clippy::manual_async_fn, clippy::type_complexity)]
+fn probe<H: crate::engine::EngineHandler, S: WsSocket>(
     engine: Arc<EngineInner<H>>,
     session: Arc<Session<H>>,
     mut socket: S,
-) {
-    let conn = &session.conn;
-    let deadline = Instant::now() + engine.config.upgrade_timeout;
-    let mut probed = false;
-    let upgraded = loop {
-        let msg = match timeout_at(deadline, socket.next()).await {
-            Ok(Some(Ok(msg))) => msg,
-            _ => break false,
+) -> impl Future<Output = Option<(Arc<EngineInner<H>>, Arc<Session<H>>, S)>> {
+    async move {
+        let conn = &session.conn;
+        let deadline = Instant::now() + engine.config.upgrade_timeout;
+        let mut probed = false;
+        let upgraded = loop {
+            let msg = match timeout_at(deadline, socket.next()).await {
+                Ok(Some(Ok(msg))) => msg,
+                _ => break false,
+            };
+            if conn.is_closed() {
+                break false;
+            }
+            match msg {
+                WsMessage::Text(t) if t.as_str() == "2probe" => {
+                    let probe = socket.send(WsMessage::Text(Utf8Bytes::from_static("3probe")));
+                    if !matches!(timeout_at(deadline, probe).await, Ok(Ok(()))) {
+                        break false;
+                    }
+                    probed = true;
+                    conn.state().on_probe();
+                    conn.shared().data_ready.notify_one();
+                }
+                WsMessage::Text(t) if t.as_str() == "5" && probed => {
+                    let mut st = conn.state();
+                    if !st.on_upgrade_done() {
+                        break false;
+                    }
+                    conn.set_transport(&mut st, Transport::Websocket);
+                    break true;
+                }
+                WsMessage::Ping(_) | WsMessage::Pong(_) => {
+                    let _ = timeout_at(deadline, socket.flush()).await;
+                }
+                _ => break false,
+            }
         };
-        if conn.is_closed() {
-            break false;
+        if !upgraded {
+            conn.state().on_upgrade_cancelled();
+            conn.shared().data_ready.notify_one();
+            let limit = engine.config.upgrade_timeout;
+            let _ = timeout(limit, socket.send(close_msg(NORMAL))).await;
+            return None;
         }
-        match msg {
-            WsMessage::Text(t) if t.as_str() == "2probe" => {
-                let probe = socket.send(WsMessage::Text(Utf8Bytes::from_static("3probe")));
-                if !matches!(timeout_at(deadline, probe).await, Ok(Ok(()))) {
-                    break false;
-                }
-                probed = true;
-                conn.state().on_probe();
-                conn.shared().data_ready.notify_one();
-            }
-            WsMessage::Text(t) if t.as_str() == "5" && probed => {
-                let mut st = conn.state();
-                if !st.on_upgrade_done() {
-                    break false;
-                }
-                conn.set_transport(&mut st, Transport::Websocket);
-                break true;
-            }
-            WsMessage::Ping(_) | WsMessage::Pong(_) => {
-                let _ = timeout_at(deadline, socket.flush()).await;
-            }
-            _ => break false,
-        }
-    };
-    if !upgraded {
-        conn.state().on_upgrade_cancelled();
-        conn.shared().data_ready.notify_one();
-        let limit = engine.config.upgrade_timeout;
-        let _ = timeout(limit, socket.send(close_msg(NORMAL))).await;
-        return;
+        conn.wake_all();
+        Some((engine, session, socket))
     }
-    conn.wake_all();
-    let span = conn.span().clone();
-    super::in_span(&span, run_loop(engine, session, socket)).await;
 }
 
 /// Accept a WebSocket only to close it at once; the close frame's write may take at most
