@@ -289,7 +289,7 @@ async fn e2_websocket_handshake(t: &Target) {
             assert_eq!(conn.sid(), open["sid"].as_str().unwrap());
             assert_eq!(conn.transport(), Transport::Websocket);
             assert_eq!(
-                conn.request().remote_addr.map(|a| a.ip()),
+                conn.request().remote_addr().map(|a| a.ip()),
                 Some(t.addr.ip())
             );
             assert_eq!(conn.request().query("EIO").as_deref(), Some("4"));

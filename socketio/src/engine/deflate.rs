@@ -59,7 +59,7 @@ pub(crate) fn websocket<H: EngineHandler>(
     session: Option<Arc<Session<H>>>,
     threshold: usize,
     protocol: Protocol,
-    request: impl FnOnce(&Parts) -> RequestInfo,
+    request: impl FnOnce(&mut Parts) -> RequestInfo,
 ) -> Result<Response<Body>, ()> {
     let upgrade = IncomingUpgrade::from_request_parts(&mut parts, &())
         .now_or_never()
@@ -85,7 +85,7 @@ pub(crate) fn websocket<H: EngineHandler>(
                 metrics::handshake_refused(Refusal::MaxConnections);
                 return Ok(admission::forbidden());
             };
-            let request = request(&parts);
+            let request = request(&mut parts);
             let (resp, fut) = upgrade.upgrade(options).map_err(drop)?;
             tokio::spawn(async move {
                 if let Ok(socket) = fut.await {

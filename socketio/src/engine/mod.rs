@@ -21,6 +21,7 @@ mod deflate;
 mod heartbeat;
 mod metrics;
 mod request;
+mod request_info;
 mod session;
 mod types;
 mod v3;
@@ -29,6 +30,7 @@ mod ws;
 pub use config::{Cookie, Cors, EngineConfig};
 pub use core::Engine;
 pub(crate) use core::EngineInner;
+pub use request_info::RequestInfo;
 pub use types::{CloseReason, Frame, Message, Protocol, SendError, Transport};
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -39,34 +41,6 @@ use tokio::sync::Notify;
 use session::{QueueLimits, SessionState};
 
 use crate::sync::lock;
-
-/// What the server knew of the HTTP request that opened a connection (python-socketio's
-/// `environ`, Node's `handshake`).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RequestInfo {
-    /// Request URI (path and query).
-    pub uri: http::Uri,
-    /// Request headers.
-    pub headers: http::HeaderMap,
-    /// Peer address, when the server was started with connect info.
-    pub remote_addr: Option<std::net::SocketAddr>,
-    /// What the layers in front of the engine (tower middleware, axum extractors) put in
-    /// the opening request's extensions: cloned once per connection, when it opens, and
-    /// shared from then on. Requests after the opening one (polls, the WebSocket upgrade
-    /// of a polling connection) do not change it.
-    pub extensions: std::sync::Arc<http::Extensions>,
-}
-
-impl RequestInfo {
-    /// The value of one query parameter, percent-decoded.
-    pub fn query(&self, name: &str) -> Option<String> {
-        let q = self.uri.query()?;
-        form_pairs(q)
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    }
-}
 
 use crate::proto::percent::decode_form_cow;
 use std::borrow::Cow;
@@ -215,7 +189,7 @@ impl EngineConn {
             transport = transport.as_str(),
             remote_addr = tracing::field::Empty,
         );
-        if let Some(addr) = request.remote_addr {
+        if let Some(addr) = request.remote_addr() {
             span.record("remote_addr", tracing::field::display(addr));
         }
         Self {

@@ -3,12 +3,11 @@
 
 use crate::sync::lock;
 use std::io::Write as _;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request};
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode};
@@ -127,47 +126,6 @@ impl<H: EngineHandler> Engine<H> {
     }
 }
 
-/// What a connection keeps of its opening request. The URI and header values are copied
-/// into one small buffer: hyper's are slices of the connection's whole read buffer (8 to
-/// 16 KiB), which a plain clone would keep alive for as long as the connection lives.
-fn request_info(req: &http::request::Parts) -> RequestInfo {
-    RequestInfo {
-        uri: compact_uri(&req.uri),
-        headers: compact_headers(&req.headers),
-        remote_addr: req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
-        extensions: std::sync::Arc::new(req.extensions.clone()),
-    }
-}
-
-fn compact_uri(uri: &http::Uri) -> http::Uri {
-    http::Uri::from_maybe_shared(Bytes::from(uri.to_string())).unwrap_or_else(|_| uri.clone())
-}
-
-fn compact_headers(headers: &HeaderMap) -> HeaderMap {
-    let total: usize = headers.iter().map(|(_, v)| v.len()).sum();
-    let mut buf = Vec::with_capacity(total);
-    for (_, v) in headers {
-        buf.extend_from_slice(v.as_bytes());
-    }
-    let buf = Bytes::from(buf);
-    let mut out = HeaderMap::with_capacity(headers.len());
-    let mut pos = 0;
-    for (name, v) in headers {
-        let end = pos + v.len();
-        let value = match HeaderValue::from_maybe_shared(buf.slice(pos..end)) {
-            Ok(mut value) => {
-                value.set_sensitive(v.is_sensitive());
-                value
-            }
-            Err(_) => v.clone(),
-        };
-        pos = end;
-        out.append(name.clone(), value);
-    }
-    // A clone has no spare entries: this map lives as long as the connection.
-    out.clone()
-}
-
 fn is_websocket_request(headers: &HeaderMap) -> bool {
     headers
         .get(header::UPGRADE)
@@ -265,14 +223,14 @@ fn polling_handshake<H: EngineHandler>(
     req: Request,
     protocol: Protocol,
 ) -> Response<Body> {
-    let (parts, _body) = req.into_parts();
+    let (mut parts, _body) = req.into_parts();
     let Some(permit) = admission::admit(&engine.admission, &engine.config, &parts) else {
         metrics::handshake_refused(Refusal::MaxConnections);
         return admission::forbidden();
     };
     let session = engine.open_with(
         super::core::new_session_id(),
-        request_info(&parts),
+        RequestInfo::new(&mut parts),
         Transport::Polling,
         protocol,
     );
@@ -307,7 +265,7 @@ async fn websocket<H: EngineHandler>(
                 session,
                 threshold,
                 protocol,
-                request_info,
+                RequestInfo::new,
             )
             .unwrap_or_else(|()| EioError::BadRequest.response());
         }
@@ -332,7 +290,7 @@ async fn websocket<H: EngineHandler>(
             // Boxed: axum's upgrade future keeps the space of this callback's captures for
             // as long as the connection lives, after the callback has run; a box there is 8
             // bytes instead of the whole `RequestInfo` (about 220).
-            let request = Box::new(request_info(&parts));
+            let request = Box::new(RequestInfo::new(&mut parts));
             upgrade.on_upgrade(move |socket| {
                 ws::run_fresh(engine, socket, *request, protocol).map(move |()| drop(permit))
             })
@@ -687,48 +645,4 @@ async fn poll_post<H: EngineHandler>(
         "text/html",
         Body::from(Bytes::from_static(b"ok")),
     )
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_info_copies_uri_and_headers_out_of_the_read_buffer() {
-        // Like hyper: the URI and header values are slices of one read buffer.
-        let read_buf = Bytes::from_static(b"/socket.io/?EIO=4&transport=websocket|a|b|secret");
-        let mut req = http::Request::builder()
-            .uri(http::Uri::from_maybe_shared(read_buf.slice(0..37)).unwrap())
-            .body(())
-            .unwrap();
-        let h = req.headers_mut();
-        h.append(
-            "x-multi",
-            HeaderValue::from_maybe_shared(read_buf.slice(38..39)).unwrap(),
-        );
-        h.append(
-            "x-multi",
-            HeaderValue::from_maybe_shared(read_buf.slice(40..41)).unwrap(),
-        );
-        let mut secret = HeaderValue::from_maybe_shared(read_buf.slice(42..48)).unwrap();
-        secret.set_sensitive(true);
-        h.insert(header::AUTHORIZATION, secret);
-        let (parts, ()) = req.into_parts();
-
-        let info = request_info(&parts);
-        assert_eq!(info.uri, parts.uri);
-        assert_eq!(info.uri.query(), Some("EIO=4&transport=websocket"));
-        assert_eq!(info.headers, parts.headers);
-        let multi: Vec<_> = info.headers.get_all("x-multi").iter().collect();
-        assert_eq!(multi, ["a", "b"]);
-        assert!(info.headers[header::AUTHORIZATION].is_sensitive());
-        let inside = |p: *const u8| read_buf.as_ptr_range().contains(&p);
-        assert!(
-            info.headers
-                .values()
-                .all(|v| !inside(v.as_bytes().as_ptr()))
-        );
-        assert!(!inside(info.uri.path().as_ptr()));
-    }
 }

@@ -24,12 +24,12 @@ pub struct Handshake {
 impl Handshake {
     /// Request headers.
     pub fn headers(&self) -> &http::HeaderMap {
-        &self.conn.request().headers
+        self.conn.request().headers()
     }
 
     /// Request URI (path and query string).
     pub fn uri(&self) -> &http::Uri {
-        &self.conn.request().uri
+        self.conn.request().uri()
     }
 
     /// One query parameter, percent-decoded.
@@ -40,7 +40,7 @@ impl Handshake {
     /// Peer address, when the server runs with connect info ([`crate::serve`], or axum's
     /// `into_make_service_with_connect_info::<SocketAddr>()`).
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.conn.request().remote_addr
+        self.conn.request().remote_addr()
     }
 
     /// The opening request's extensions: what tower layers and axum middleware in front of
@@ -72,12 +72,12 @@ impl Handshake {
     /// # let _ = app;
     /// ```
     pub fn extensions(&self) -> &http::Extensions {
-        &self.conn.request().extensions
+        self.conn.request().extensions()
     }
 
     /// One extension of the opening request (see [`Handshake::extensions`]).
     pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.conn.request().extensions.get::<T>()
+        self.conn.request().extensions().get::<T>()
     }
 
     /// Transport in use when the namespace was joined.
