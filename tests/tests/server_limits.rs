@@ -700,6 +700,59 @@ async fn the_connect_timeout_applies_after_a_rejected_connect() {
 }
 
 #[tokio::test]
+async fn a_connect_that_an_async_handler_accepts_ends_the_timeout() {
+    // The connect handler answers after an await, from its own task: the connection's
+    // close deadline must be cleared from there too.
+    let timeout = Duration::from_millis(200);
+    let io = SocketIo::builder()
+        .connect_timeout(timeout)
+        .build()
+        .unwrap();
+    handlers(&io, "/slow");
+    io.of("/slow").on_connect(async || {
+        tokio::task::yield_now().await;
+        Ok::<(), ConnectError>(())
+    });
+    let srv = serve(io).await;
+    let mut c = Ws::open(srv.addr).await;
+    c.join("/slow", None).await;
+    let waited = tokio::time::timeout(timeout * 3, c.recv()).await;
+    assert!(waited.is_err(), "unexpected {waited:?}");
+    assert_eq!(ask(&mut c, "42/slow,7[\"ping\"]").await, "43/slow,7[]");
+}
+
+#[tokio::test]
+async fn a_polling_connection_is_timed_like_a_websocket() {
+    let timeout = Duration::from_millis(300);
+    let srv = guarded(timeout).await;
+    // Joins nothing: its pending poll is answered with a close packet at the timeout.
+    let (idle, _) = socketio_tests::Polling::open(srv.addr, "/socket.io/").await;
+    let started = Instant::now();
+    assert_eq!(idle.get().await.text(), "1");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= timeout / 2 && elapsed < STEP,
+        "closed after {elapsed:?}"
+    );
+    assert_eq!(
+        idle.try_post(b"40").await.unwrap().status,
+        400,
+        "the session is gone"
+    );
+
+    // Joins `/`: still there after three timeouts.
+    let (joined, _) = socketio_tests::Polling::open(srv.addr, "/socket.io/").await;
+    joined.join("/", None).await;
+    let waited = tokio::time::timeout(timeout * 3, joined.get()).await;
+    assert!(
+        waited.is_err(),
+        "the long poll was answered: {:?}",
+        waited.map(|r| r.text())
+    );
+    assert_eq!(joined.post_packets(&["42[\"ping\"]"]).await, 200);
+}
+
+#[tokio::test]
 async fn a_connection_whose_namespaces_all_disconnected_stays() {
     let timeout = Duration::from_millis(200);
     let srv = guarded(timeout).await;

@@ -14,7 +14,9 @@ pub(crate) enum Beat {
     Wait,
     /// Send a ping (`2`) now.
     SendPing,
-    /// No pong arrived in time: close with `PingTimeout`.
+    /// No pong arrived in time: close with `PingTimeout` (or, from
+    /// `SessionState::poll_timer`, the session's close deadline passed). The session is
+    /// closing: wake its transport.
     TimedOut,
 }
 

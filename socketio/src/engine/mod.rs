@@ -251,6 +251,16 @@ impl EngineConn {
         self.inner.driver.notify_one();
     }
 
+    /// Close the connection with [`CloseReason::ForcedClose`] at `at` unless this is called
+    /// again with `None` first. Run by the transport's own timer: no task per connection.
+    pub(crate) fn set_close_deadline(&self, at: Option<tokio::time::Instant>) {
+        self.state().set_close_deadline(at);
+        if at.is_some() {
+            // The transport re-reads its timer deadline when woken.
+            self.wake_all();
+        }
+    }
+
     /// The Engine.IO session id.
     pub fn sid(&self) -> &str {
         &self.inner.sid

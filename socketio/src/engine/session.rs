@@ -115,6 +115,9 @@ pub(crate) struct SessionState {
     /// its way, so that a poll sent after `5` is refused as the reference server refuses it.
     late_get: Option<LateGet>,
     hb: Heartbeat,
+    /// Set by the layer above ([`SessionState::set_close_deadline`]): the session closes
+    /// with [`CloseReason::ForcedClose`] at this instant unless it is cleared first.
+    close_at: Option<Instant>,
 }
 
 /// A GET that arrived while an upgrade was probed ([`SessionState::poll_get`]).
@@ -150,6 +153,7 @@ impl SessionState {
             upgrade: UpgradeState::None,
             late_get: None,
             hb: Heartbeat::new(now, ping_interval, ping_timeout),
+            close_at: None,
         }
     }
 
@@ -236,10 +240,14 @@ impl SessionState {
     }
 
     /// WebSocket: swap every queued frame into `batch` (empty on entry), and return the
-    /// close reason as it stands now.
+    /// close reason as it stands now. With nothing queued, the queue takes `batch`'s
+    /// buffer if it has none: a connection with nothing to send keeps one buffer, not two
+    /// (the frames then queued need no allocation, and the next swap hands it back).
     pub(crate) fn take_all(&mut self, batch: &mut VecDeque<Frame>) -> Option<CloseReason> {
-        std::mem::swap(&mut self.frames, batch);
-        self.queued_bytes = 0;
+        if !self.frames.is_empty() || self.frames.capacity() == 0 {
+            std::mem::swap(&mut self.frames, batch);
+            self.queued_bytes = 0;
+        }
         self.close
     }
 
@@ -459,7 +467,17 @@ impl SessionState {
 
     /// When [`SessionState::poll_timer`] has something to do next.
     pub(crate) fn timer_deadline(&self) -> Instant {
-        self.hb.deadline()
+        match self.close_at {
+            Some(at) => at.min(self.hb.deadline()),
+            None => self.hb.deadline(),
+        }
+    }
+
+    /// Close the session with [`CloseReason::ForcedClose`] at `at` (`None`: never). The
+    /// Socket.IO layer's connect timeout; the transport's timer runs it, so it costs no task
+    /// of its own.
+    pub(crate) fn set_close_deadline(&mut self, at: Option<Instant>) {
+        self.close_at = at;
     }
 
     /// True when no pong can arrive in time any more, even if the timer has not fired yet.
@@ -468,8 +486,14 @@ impl SessionState {
     }
 
     /// Run the heartbeat at `now`: a due ping is queued ([`Beat::SendPing`]: wake the
-    /// transport), a missed pong closes the session ([`Beat::TimedOut`]).
+    /// transport), a missed pong or a passed close deadline closes the session
+    /// ([`Beat::TimedOut`]).
     pub(crate) fn poll_timer(&mut self, now: Instant) -> Beat {
+        if self.close_at.is_some_and(|at| now >= at) {
+            self.close_at = None;
+            self.request_close(CloseReason::ForcedClose);
+            return Beat::TimedOut;
+        }
         let beat = self.hb.poll(now);
         match beat {
             Beat::SendPing => self.push_control(PING, false),
@@ -696,6 +720,70 @@ mod tests {
         assert_eq!(s.take_all(&mut batch), None);
         assert_eq!(batch.len(), 100);
         assert_eq!(s.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn websocket_with_nothing_queued_keeps_one_buffer() {
+        let mut s = state(usize::MAX, usize::MAX);
+        s.push(text("4x")).unwrap();
+        let mut batch = VecDeque::new();
+        s.take_all(&mut batch);
+        assert_eq!(batch.len(), 1);
+        assert_eq!(s.frames.capacity(), 0, "the queue got the empty batch");
+        batch.clear();
+        let spare = batch.capacity();
+        assert!(spare > 0);
+        // Nothing queued: the queue, which has no buffer, takes the batch's.
+        assert_eq!(s.take_all(&mut batch), None);
+        assert_eq!(batch.capacity(), 0);
+        assert_eq!(s.frames.capacity(), spare);
+        // Again: nothing moves, and nothing is lost.
+        s.take_all(&mut batch);
+        assert_eq!((batch.capacity(), s.frames.capacity()), (0, spare));
+        s.push(text("4y")).unwrap();
+        s.take_all(&mut batch);
+        assert_eq!(batch.len(), 1);
+        assert_eq!(s.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn close_deadline_closes_unless_cleared() {
+        let t0 = Instant::now();
+        let at = |t0| {
+            SessionState::new(
+                t0,
+                QueueLimits {
+                    max_bytes: 9,
+                    max_frames: 9,
+                },
+                MS(300),
+                MS(200),
+            )
+        };
+        let mut s = at(t0);
+        s.set_close_deadline(Some(t0 + MS(100)));
+        assert_eq!(
+            s.timer_deadline(),
+            t0 + MS(100),
+            "earlier than the first ping"
+        );
+        assert_eq!(s.poll_timer(t0 + MS(99)), Beat::Wait);
+        assert_eq!(s.close_reason(), None);
+        assert_eq!(s.poll_timer(t0 + MS(100)), Beat::TimedOut);
+        assert_eq!(s.close_reason(), Some(CloseReason::ForcedClose));
+
+        let mut s = at(t0);
+        s.set_close_deadline(Some(t0 + MS(100)));
+        s.set_close_deadline(None);
+        assert_eq!(s.timer_deadline(), t0 + MS(300), "the heartbeat's again");
+        assert_eq!(s.poll_timer(t0 + MS(150)), Beat::Wait);
+        assert_eq!(s.close_reason(), None);
+
+        // A deadline after the next ping does not delay it.
+        let mut s = at(t0);
+        s.set_close_deadline(Some(t0 + MS(1000)));
+        assert_eq!(s.timer_deadline(), t0 + MS(300));
+        assert_eq!(s.poll_timer(t0 + MS(300)), Beat::SendPing);
     }
 
     #[test]

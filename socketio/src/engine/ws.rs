@@ -358,6 +358,9 @@ fn run_loop<H: crate::engine::EngineHandler, S: WsSocket>(
                 }
                 _ = woken => {}
                 _ = &mut sleep => {
+                    // A connection that went quiet keeps one queue buffer, not two: the
+                    // queue has one (`take_all`), this one is spare until the next burst.
+                    batch = VecDeque::new();
                     let beat = conn.state().poll_timer(Instant::now());
                     match beat {
                         Beat::SendPing => conn.shared().data_ready.notify_one(),

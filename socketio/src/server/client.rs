@@ -19,10 +19,6 @@ use crate::sync::read;
 pub(crate) struct ClientState {
     decoder: Decoder,
     sockets: SmallVec<[Socket; 2]>,
-    connect_timer: Option<tokio::task::AbortHandle>,
-    /// Set once a namespace of this connection is connected: the connect timer then spares
-    /// it (a rejected CONNECT does not).
-    joined: Arc<AtomicBool>,
     /// Events of this connection waiting for handlers, shared by all its sockets.
     budget: Arc<InboundBudget>,
     /// `Some` when [`ServerConfig::rate_limit`](super::ServerConfig::rate_limit) is set.
@@ -35,16 +31,11 @@ impl EngineHandler for Client {
     type State = ClientState;
 
     fn on_open(&self, conn: &EngineConn) -> ClientState {
-        let timeout = self.io.config.connect_timeout;
-        let c = conn.clone();
-        let joined = Arc::new(AtomicBool::new(false));
-        let j = joined.clone();
-        let timer = tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            if !j.load(Ordering::Acquire) {
-                c.close(CloseReason::ForcedClose);
-            }
-        });
+        // Closed unless a namespace of it is connected in time (cleared by
+        // `finish_connect`; a rejected CONNECT does not clear it).
+        conn.set_close_deadline(Some(
+            tokio::time::Instant::now() + self.io.config.connect_timeout,
+        ));
         let mut state = ClientState {
             decoder: self
                 .io
@@ -52,8 +43,6 @@ impl EngineHandler for Client {
                 .parser
                 .decoder(self.io.config.max_attachments),
             sockets: SmallVec::new(),
-            connect_timer: Some(timer.abort_handle()),
-            joined,
             budget: InboundBudget::new(
                 self.io.config.max_queued_events,
                 self.io.config.max_queued_event_bytes,
@@ -89,9 +78,6 @@ impl EngineHandler for Client {
     }
 
     fn on_close(&self, state: &mut ClientState, _conn: &EngineConn, reason: CloseReason) {
-        if let Some(t) = state.connect_timer.take() {
-            t.abort();
-        }
         for s in state.sockets.drain(..) {
             s.close(DisconnectReason::from(reason));
         }
@@ -276,16 +262,15 @@ impl Client {
         }
         let handler = ns.connect_handler();
         let Some(handler) = handler else {
-            connect_now(state, &socket);
+            finish_connect(&socket);
             return;
         };
         let ctx = ConnectContext {
             socket: socket.clone(),
             handshake,
         };
-        let joined = state.joined.clone();
         if self.io.config.always_connect {
-            connect_now(state, &socket);
+            finish_connect(&socket);
             let s = socket.clone();
             let fut = handler(ctx);
             socket.run_ordered(
@@ -305,7 +290,7 @@ impl Client {
             Box::pin(async move {
                 match fut.await {
                     Ok(()) => {
-                        finish_connect(&s, &joined);
+                        finish_connect(&s);
                     }
                     Err(e) => {
                         send_connect_error(&s.0.conn, s.parser(), s.ns(), &e);
@@ -328,19 +313,9 @@ fn send_connect_error(conn: &EngineConn, parser: &Parser, nsp: &str, err: &Conne
     let _ = conn.send_many(&crate::engine::Frame::of_packet(&enc));
 }
 
-/// Connect `s` from the connection's own callback: once it connected, the connect timer
-/// of the connection is no longer needed.
-fn connect_now(state: &mut ClientState, s: &Socket) {
-    if finish_connect(s, &state.joined) {
-        if let Some(t) = state.connect_timer.take() {
-            t.abort();
-        }
-    }
-}
-
-/// Connect `s` (unless closed meanwhile) and mark its connection `joined` (the connect
-/// timeout no longer applies). Returns whether it connected.
-fn finish_connect(s: &Socket, joined: &AtomicBool) -> bool {
+/// Connect `s` (unless closed meanwhile); its connection then has a namespace and the
+/// connect timeout no longer applies. Returns whether it connected.
+fn finish_connect(s: &Socket) -> bool {
     if s.is_closed() {
         return false;
     }
@@ -355,7 +330,7 @@ fn finish_connect(s: &Socket, joined: &AtomicBool) -> bool {
         s.0.ns.remove_socket(s);
         return false;
     }
-    joined.store(true, Ordering::Release);
+    s.0.conn.set_close_deadline(None);
     if let Some(o) = s.0.ns.observer.get() {
         o.socket_connected(s);
     }
