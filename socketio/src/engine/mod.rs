@@ -45,6 +45,9 @@ use crate::sync::lock;
 use crate::proto::percent::decode_form_cow;
 use std::borrow::Cow;
 
+// Inlined: its `split('&')` is a `memchr` only where the compiler sees the pattern (not
+// inlined, the polling path spent ~900 more instructions per request in a generic searcher).
+#[inline(always)]
 pub(crate) fn form_pairs(q: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> + '_ {
     q.split('&').filter(|s| !s.is_empty()).map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));

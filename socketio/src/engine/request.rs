@@ -82,7 +82,10 @@ struct Query {
 impl Query {
     fn parse(q: Option<&str>) -> Self {
         let mut out = Self::default();
-        for (k, v) in q.map(form_pairs).into_iter().flatten() {
+        let Some(q) = q else {
+            return out;
+        };
+        for (k, v) in form_pairs(q) {
             match &*k {
                 "EIO" => out.eio = Some(v.into_owned()),
                 "transport" => out.transport = Some(v.into_owned()),
