@@ -85,6 +85,27 @@ async fn redis_malformed_and_foreign_messages_are_skipped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_publish_batch_arrives_whole_and_in_order() {
+    let test = "redis_publish_batch_arrives_whole_and_in_order";
+    let Some(url) = redis_up(test).await else {
+        return;
+    };
+    let channel = unique_channel("batch");
+    let broker = RedisBroker::connect(&url, BrokerConfig::with_channel(&channel))
+        .await
+        .unwrap();
+    let mut sub = broker.subscribe().await.unwrap();
+    let payloads: Vec<Bytes> = (0..10).map(|i| Bytes::from(format!("m{i}"))).collect();
+    let (done, r) = broker.publish_batch(payloads.clone()).await;
+    assert_eq!((done, r), (10, Ok(())));
+    assert_eq!(broker.publish_batch(Vec::new()).await, (0, Ok(())));
+    for want in payloads {
+        let got = tokio::time::timeout(Duration::from_secs(5), sub.recv()).await;
+        assert_eq!(got.unwrap().unwrap(), want);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_python_peer_server_and_write_only_emitters() {
     let test = "redis_python_peer_server_and_write_only_emitters";
     let Some(url) = redis_up(test).await else {

@@ -61,6 +61,28 @@ pub trait Broker: Send + Sync + 'static {
     /// down (the payload is then lost).
     fn publish(&self, payload: Bytes) -> BoxFuture<'_, Result<(), BrokerError>>;
 
+    /// Publish several payloads, in order, as one operation where the broker allows it (Redis:
+    /// one pipeline, so one write and one round trip for all of them). Bounded in time like
+    /// [`publish`](Self::publish). Resolves to how many payloads were published (the first
+    /// ones) and the error that stopped the others, if any; those others are lost.
+    ///
+    /// The default publishes them one by one with [`publish`](Self::publish).
+    fn publish_batch(
+        &self,
+        payloads: Vec<Bytes>,
+    ) -> BoxFuture<'_, (usize, Result<(), BrokerError>)> {
+        Box::pin(async move {
+            let mut done = 0;
+            for payload in payloads {
+                if let Err(e) = self.publish(payload).await {
+                    return (done, Err(e));
+                }
+                done += 1;
+            }
+            (done, Ok(()))
+        })
+    }
+
     /// Subscribe to the channel. Fails if the broker cannot be reached within the start-up
     /// retry budget; afterwards the subscription survives outages by itself.
     fn subscribe(&self) -> BoxFuture<'_, Result<Subscription, BrokerError>>;
@@ -483,6 +505,25 @@ async fn run_subscription(
 pub(crate) trait PublishLink: Clone + Send + Sync + 'static {
     /// Send one payload.
     fn send(&self, payload: Bytes) -> BoxFuture<'static, Result<(), BrokerError>>;
+
+    /// Send several payloads in order: how many were sent (the first ones), and the error that
+    /// stopped the others. The default sends them one by one.
+    fn send_batch(
+        &self,
+        payloads: Vec<Bytes>,
+    ) -> BoxFuture<'static, (usize, Result<(), BrokerError>)> {
+        let link = self.clone();
+        Box::pin(async move {
+            let mut done = 0;
+            for payload in payloads {
+                if let Err(e) = link.send(payload).await {
+                    return (done, Err(e));
+                }
+                done += 1;
+            }
+            (done, Ok(()))
+        })
+    }
 }
 
 /// Opens one publishing connection.
@@ -530,6 +571,50 @@ impl<L: PublishLink> Publisher<L> {
 
     /// Publish one payload; see the module docs for the time bounds.
     pub(crate) async fn publish(&self, payload: Bytes) -> Result<(), BrokerError> {
+        let link = self.link().await?;
+        let r = tokio::time::timeout(self.config.publish_timeout, link.send(payload)).await;
+        self.sent(r.unwrap_or(Err(BrokerError::Timeout("publish"))))
+    }
+
+    /// Publish several payloads in order with [`PublishLink::send_batch`], within the time
+    /// bounds of one publish: how many were published, and the error that stopped the others.
+    pub(crate) async fn publish_batch(
+        &self,
+        mut payloads: Vec<Bytes>,
+    ) -> (usize, Result<(), BrokerError>) {
+        if payloads.len() <= 1 {
+            return match payloads.pop() {
+                Some(payload) => {
+                    let r = self.publish(payload).await;
+                    (usize::from(r.is_ok()), r)
+                }
+                None => (0, Ok(())),
+            };
+        }
+        let link = match self.link().await {
+            Ok(link) => link,
+            Err(e) => return (0, Err(e)),
+        };
+        let sent = tokio::time::timeout(self.config.publish_timeout, link.send_batch(payloads));
+        let (done, r) = sent
+            .await
+            .unwrap_or((0, Err(BrokerError::Timeout("publish"))));
+        (done, self.sent(r))
+    }
+
+    /// After a send: an error marks the link down, to reconnect on the next publish at once.
+    fn sent(&self, r: Result<(), BrokerError>) -> Result<(), BrokerError> {
+        if r.is_err() {
+            self.set(PubState::Down {
+                retry_at: Instant::now(),
+                attempt: 0,
+            });
+        }
+        r
+    }
+
+    /// The link to publish on, connecting it again if it is down and its backoff has passed.
+    async fn link(&self) -> Result<L, BrokerError> {
         enum Next<L> {
             Use(L),
             Reconnect(u32),
@@ -549,8 +634,8 @@ impl<L: PublishLink> Publisher<L> {
                 }
             }
         };
-        let link = match next {
-            Next::Use(link) => link,
+        match next {
+            Next::Use(link) => Ok(link),
             Next::Reconnect(attempt) => {
                 // If this future is dropped mid-way, leave the state `Down`, never `Connecting`.
                 let mut guard = ResetOnDrop {
@@ -564,35 +649,17 @@ impl<L: PublishLink> Publisher<L> {
                     Ok(Ok(link)) => {
                         self.set(PubState::Up(link.clone()));
                         super::metrics::reconnected(super::metrics::Link::Publisher);
-                        link
+                        Ok(link)
                     }
                     Ok(Err(e)) => {
                         self.mark_down(attempt.saturating_add(1));
-                        return Err(e);
+                        Err(e)
                     }
                     Err(_) => {
                         self.mark_down(attempt.saturating_add(1));
-                        return Err(BrokerError::Timeout("connect"));
+                        Err(BrokerError::Timeout("connect"))
                     }
                 }
-            }
-        };
-        match tokio::time::timeout(self.config.publish_timeout, link.send(payload)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                // Reconnect on the next publish, without waiting.
-                self.set(PubState::Down {
-                    retry_at: Instant::now(),
-                    attempt: 0,
-                });
-                Err(e)
-            }
-            Err(_) => {
-                self.set(PubState::Down {
-                    retry_at: Instant::now(),
-                    attempt: 0,
-                });
-                Err(BrokerError::Timeout("publish"))
             }
         }
     }

@@ -522,6 +522,29 @@ impl PublishLink for RedisLink {
                 .map_err(redis_error)
         })
     }
+
+    /// One pipeline of `PUBLISH`es: one write, one round trip. All or nothing as far as this
+    /// side can tell (an error may come after Redis took some of them).
+    fn send_batch(
+        &self,
+        payloads: Vec<Bytes>,
+    ) -> BoxFuture<'static, (usize, Result<(), BrokerError>)> {
+        let mut conn = self.conn.clone();
+        let channel = self.channel.clone();
+        Box::pin(async move {
+            let mut pipe = ::redis::pipe();
+            for payload in &payloads {
+                pipe.cmd("PUBLISH")
+                    .arg(&*channel)
+                    .arg(payload.as_ref())
+                    .ignore();
+            }
+            match pipe.query_async::<()>(&mut conn).await {
+                Ok(()) => (payloads.len(), Ok(())),
+                Err(e) => (0, Err(redis_error(e))),
+            }
+        })
+    }
 }
 
 /// A Redis pub/sub broker on one channel.
@@ -681,6 +704,13 @@ fn within_limit(size: usize, max: usize) -> bool {
 impl Broker for RedisBroker {
     fn publish(&self, payload: Bytes) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(self.publisher.publish(payload))
+    }
+
+    fn publish_batch(
+        &self,
+        payloads: Vec<Bytes>,
+    ) -> BoxFuture<'_, (usize, Result<(), BrokerError>)> {
+        Box::pin(self.publisher.publish_batch(payloads))
     }
 
     fn subscribe(&self) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
