@@ -362,3 +362,19 @@ pub fn eio3_payload(data: &[u8]) {
         .expect("an encoded binary payload decodes");
     assert_eq!(again, packets);
 }
+
+// ----- json_array ----------------------------------------------------------------------
+
+/// The one-pass array splitter of the EVENT/ACK decoder accepts exactly what serde_json's raw
+/// values plus the depth and surrogate scan accepted, with the same element spans.
+pub fn json_array(data: &[u8]) {
+    use socketio::proto::json_array::{reference_split, split_for_fuzzing};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    assert_eq!(
+        split_for_fuzzing(text),
+        reference_split(text),
+        "splitter and reference disagree on {text:?}"
+    );
+}

@@ -141,6 +141,30 @@ fn json_args() {
 }
 
 #[test]
+fn json_array() {
+    replay_all("json_array", checks::json_array);
+    let deep = format!("[{}{}]", "[".repeat(126), "]".repeat(126));
+    let deeper = format!("[{}{}]", "[".repeat(127), "]".repeat(127));
+    for input in [
+        "",
+        "[",
+        "[]",
+        " [ ] ",
+        "[1e400]",
+        "[-0]",
+        "[01]",
+        "[\"\\ud800\"]",
+        "[\"\u{1}\"]",
+        deep.as_str(),
+        deeper.as_str(),
+        "[\"a\"] x",
+        "[{\"a\":1,}]",
+    ] {
+        checks::json_array(input.as_bytes());
+    }
+}
+
+#[test]
 fn floats_read_as_sent() {
     for text in [
         "2.2220017225862202e+28",

@@ -11,6 +11,8 @@
 pub mod binary;
 pub mod eio;
 pub mod eio3;
+#[doc(hidden)]
+pub mod json_array;
 pub mod msgpack;
 pub mod parser;
 pub mod percent;

@@ -196,10 +196,7 @@ impl Args {
     /// assert!(Args::from_json_array("{}".into(), vec![]).is_err());
     /// ```
     pub fn from_json_array(json: String, attachments: Vec<Bytes>) -> Result<Args, DecodeError> {
-        let spans = {
-            let items = parse_json::<Vec<&RawValue>>(&json)?;
-            spans_of(&json, &items)?
-        };
+        let spans = super::json_array::split(&json).map_err(|_| DecodeError::BadPayload)?;
         if !attachments.is_empty() {
             binary::check_placeholders(&json, attachments.len()).map_err(placeholder_error)?;
         }
@@ -483,9 +480,14 @@ fn parse_packet(text: &str, max_attachments: usize) -> Result<(Packet, usize), D
             }
         }
         PacketType::Event | PacketType::BinaryEvent => {
-            let RawItems(items) = parse_json(payload)?;
-            let (first, rest) = items.split_first().ok_or(DecodeError::BadPayload)?;
-            let first = first.get();
+            let mut spans =
+                super::json_array::split(payload).map_err(|_| DecodeError::BadPayload)?;
+            let Some(&(start, end)) = spans.first() else {
+                return Err(DecodeError::BadPayload);
+            };
+            let first = payload
+                .get(start as usize..end as usize)
+                .ok_or(DecodeError::BadPayload)?;
             let name = match first.as_bytes().first() {
                 Some(b'"') => {
                     // Already validated by the array's parse: without a backslash the
@@ -504,8 +506,9 @@ fn parse_packet(text: &str, max_attachments: usize) -> Result<(Packet, usize), D
                 Some(b'-' | b'0'..=b'9') => first.to_owned(),
                 _ => return Err(DecodeError::BadPayload),
             };
+            spans.remove(0);
             let args = Args {
-                spans: spans_of(payload, rest)?,
+                spans,
                 json: payload.to_owned(),
                 attachments: Vec::with_capacity(attachments),
             };
@@ -513,9 +516,8 @@ fn parse_packet(text: &str, max_attachments: usize) -> Result<(Packet, usize), D
         }
         PacketType::Ack | PacketType::BinaryAck => {
             let id = id.ok_or(DecodeError::BadAckId)?;
-            let RawItems(items) = parse_json(payload)?;
             let args = Args {
-                spans: spans_of(payload, &items)?,
+                spans: super::json_array::split(payload).map_err(|_| DecodeError::BadPayload)?,
                 json: payload.to_owned(),
                 attachments: Vec::with_capacity(attachments),
             };
@@ -523,33 +525,6 @@ fn parse_packet(text: &str, max_attachments: usize) -> Result<(Packet, usize), D
         }
     };
     Ok((Packet { nsp, kind }, attachments))
-}
-
-/// The raw values of a JSON array, borrowed from its text; up to four (an event's name and
-/// its usual arguments) without an allocation, where a `Vec` would take one per packet.
-struct RawItems<'a>(SmallVec<[&'a RawValue; 4]>);
-
-impl<'de> serde::Deserialize<'de> for RawItems<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Items;
-        impl<'de> serde::de::Visitor<'de> for Items {
-            type Value = RawItems<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON array")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut items = SmallVec::new();
-                while let Some(item) = seq.next_element::<&'de RawValue>()? {
-                    items.push(item);
-                }
-                Ok(RawItems(items))
-            }
-        }
-        d.deserialize_seq(Items)
-    }
 }
 
 /// Number of ASCII digits in `bytes` from `pos`.
@@ -579,21 +554,9 @@ fn parse_object(json: &str) -> Result<&str, DecodeError> {
     }
 }
 
-/// Byte spans of `items` (raw values borrowed from `json`) relative to `json`.
-fn spans_of(json: &str, items: &[&RawValue]) -> Result<SmallVec<[(u32, u32); 4]>, DecodeError> {
-    let base = json.as_ptr() as usize;
-    items
-        .iter()
-        .map(|raw| {
-            let s = raw.get();
-            let start = (s.as_ptr() as usize).checked_sub(base)?;
-            let end = start.checked_add(s.len())?;
-            // The raw value must really be a slice of `json`.
-            (json.get(start..end) == Some(s)).then_some(())?;
-            Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
-        })
-        .collect::<Option<_>>()
-        .ok_or(DecodeError::BadPayload)
+/// [`scan_json`] for [`super::json_array::reference_split`].
+pub(crate) fn check_depth_and_surrogates(json: &str) -> Option<()> {
+    scan_json(json).ok()
 }
 
 /// Checks what serde_json's raw-value scan does not: nesting depth (at most
