@@ -71,16 +71,7 @@ pub trait Broker: Send + Sync + 'static {
         &self,
         payloads: Vec<Bytes>,
     ) -> BoxFuture<'_, (usize, Result<(), BrokerError>)> {
-        Box::pin(async move {
-            let mut done = 0;
-            for payload in payloads {
-                if let Err(e) = self.publish(payload).await {
-                    return (done, Err(e));
-                }
-                done += 1;
-            }
-            (done, Ok(()))
-        })
+        Box::pin(one_by_one(payloads, move |payload| self.publish(payload)))
     }
 
     /// Subscribe to the channel. Fails if the broker cannot be reached within the start-up
@@ -513,17 +504,25 @@ pub(crate) trait PublishLink: Clone + Send + Sync + 'static {
         payloads: Vec<Bytes>,
     ) -> BoxFuture<'static, (usize, Result<(), BrokerError>)> {
         let link = self.clone();
-        Box::pin(async move {
-            let mut done = 0;
-            for payload in payloads {
-                if let Err(e) = link.send(payload).await {
-                    return (done, Err(e));
-                }
-                done += 1;
-            }
-            (done, Ok(()))
-        })
+        Box::pin(async move { one_by_one(payloads, |payload| link.send(payload)).await })
     }
+}
+
+/// Sends `payloads` in order with `send`, stopping at the first error: how many were sent,
+/// and that error.
+async fn one_by_one<F, Fut>(payloads: Vec<Bytes>, mut send: F) -> (usize, Result<(), BrokerError>)
+where
+    F: FnMut(Bytes) -> Fut,
+    Fut: Future<Output = Result<(), BrokerError>>,
+{
+    let mut done = 0;
+    for payload in payloads {
+        if let Err(e) = send(payload).await {
+            return (done, Err(e));
+        }
+        done += 1;
+    }
+    (done, Ok(()))
 }
 
 /// Opens one publishing connection.
