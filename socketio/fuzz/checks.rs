@@ -368,7 +368,8 @@ pub fn eio3_payload(data: &[u8]) {
 /// The one-pass array splitter of the EVENT/ACK decoder accepts exactly what serde_json's raw
 /// values plus the depth and surrogate scan accepted, with the same element spans.
 pub fn json_array(data: &[u8]) {
-    use socketio::proto::json_array::{reference_split, split_for_fuzzing};
+    use socketio::proto::json_array::split_for_fuzzing;
+    use socketio::proto::sio::reference_split;
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

@@ -387,9 +387,7 @@ fn placeholder_error(e: binary::PlaceholderError) -> DecodeError {
 /// and `#[event("..")]`), and reaches this crate through a hidden macro.
 pub const RESERVED_EVENTS: [&str; 6] = socketio_macros::__reserved_events!();
 
-/// Deepest nesting of arrays and objects accepted in a payload. serde_json refuses values
-/// nested 128 deep, so anything accepted here can later be deserialized as a whole.
-pub const MAX_JSON_DEPTH: usize = 127;
+pub use super::json_array::MAX_JSON_DEPTH;
 
 /// Parse one text packet; the second value is the number of attachments still to come.
 fn parse_packet(text: &str, max_attachments: usize) -> Result<(Packet, usize), DecodeError> {
@@ -554,9 +552,23 @@ fn parse_object(json: &str) -> Result<&str, DecodeError> {
     }
 }
 
-/// [`scan_json`] for [`super::json_array::reference_split`].
-pub(crate) fn check_depth_and_surrogates(json: &str) -> Option<()> {
-    scan_json(json).ok()
+/// What the one-pass splitter of EVENT and ACK arrays must agree with: serde_json's raw
+/// values, then [`scan_json`]. For the differential fuzz target and the tests.
+#[doc(hidden)]
+pub fn reference_split(json: &str) -> Option<Vec<(u32, u32)>> {
+    let items: Vec<&RawValue> = serde_json::from_str(json).ok()?;
+    scan_json(json).ok()?;
+    let base = json.as_ptr() as usize;
+    items
+        .iter()
+        .map(|raw| {
+            let start = (raw.get().as_ptr() as usize).checked_sub(base)?;
+            Some((
+                u32::try_from(start).ok()?,
+                u32::try_from(start + raw.get().len()).ok()?,
+            ))
+        })
+        .collect()
 }
 
 /// Checks what serde_json's raw-value scan does not: nesting depth (at most

@@ -1039,3 +1039,74 @@ fn reusing_one_bytes_value_encodes_one_attachment_per_occurrence() {
     assert_eq!(d.feed_binary(e.attachments[0].clone()), Ok(None));
     assert!(d.feed_binary(e.attachments[1].clone()).unwrap().is_some());
 }
+
+fn same(json: &str) {
+    assert_eq!(
+        crate::proto::json_array::split_for_fuzzing(json),
+        super::reference_split(json),
+        "disagreement on {json:?}"
+    );
+}
+
+#[test]
+fn agrees_with_serde_json_and_the_depth_scan() {
+    let deep_ok = format!(
+        "{}{}",
+        "[".repeat(super::MAX_JSON_DEPTH),
+        "]".repeat(super::MAX_JSON_DEPTH)
+    );
+    let too_deep = format!(
+        "[{}{}]",
+        "[".repeat(super::MAX_JSON_DEPTH),
+        "]".repeat(super::MAX_JSON_DEPTH)
+    );
+    let cases = [
+        r#"["echo","hi"]"#,
+        r#" [ "a" , 1 , -2.5e+3 , true , false , null , {"k" : [ {} , [] ] } ] "#,
+        "[]",
+        " [ ] ",
+        r#"["a\"b\\c\/d\b\f\n\r\t\u00e9\uD83D\uDE00"]"#,
+        r#"["\uD83D"]"#,
+        r#"["\uDE00"]"#,
+        r#"["\uD83Dx"]"#,
+        r#"["\uD83D\n"]"#,
+        r#"["\uD83D\uD83D"]"#,
+        r#"["\x"]"#,
+        r#"["\u12G4"]"#,
+        r#"["\u12"]"#,
+        "[\"a\u{1}b\"]",
+        "[\"tab\there\"]",
+        "[\"é😀\"]",
+        "[1,]",
+        "[,1]",
+        "[1 2]",
+        "[01]",
+        "[-0]",
+        "[-]",
+        "[1.]",
+        "[.5]",
+        "[1e]",
+        "[1e+]",
+        "[0.5E-07]",
+        "[1]x",
+        "{}",
+        r#""a""#,
+        "[tru]",
+        "[nulll]",
+        r#"[{"a"}]"#,
+        r#"[{"a":}]"#,
+        r#"[{1:2}]"#,
+        r#"[{"a":1,}]"#,
+        "[\"unterminated]",
+        "[\"a\\",
+        "",
+        "   ",
+        "[",
+        "\u{a0}[]",
+        &deep_ok,
+        &too_deep,
+    ];
+    for c in cases {
+        same(c);
+    }
+}
